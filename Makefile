@@ -1,0 +1,92 @@
+# pyspan: build, test, demo, bench and the packages they need on Debian 12.
+
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BUILD     := build
+PYTHON    := /usr/bin/python3
+
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
+INCLUDES  := -Iinclude -Iuser -I$(BUILD)
+LDLIBS    := -lbpf -lelf -lz -lcjson -lm
+SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Debian packages the build, tests and demo need; `make deps` installs the missing ones.
+DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
+	     libcurl4-openssl-dev pkg-config make gcc
+DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2
+DEB_BENCH := wrk
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
+USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
+# Everything but the program's entry and the BPF loader: what unit tests link against.
+LIB_SRCS  := $(filter-out user/main.c user/capture.c,$(USER_SRCS))
+SAN_OBJS  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps test unit e2e demo bench clean vmlinux format
+
+all: pyspan
+
+pyspan: $(USER_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vmlinux/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror=undef \
+		-Iinclude -Ivmlinux -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/*/*.h include/*.h) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -Itests/unit -o $@ $< $(SAN_OBJS) $(LDLIBS)
+
+# Install what is missing, once: dpkg-query answers without touching the network.
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+unit: $(UNIT_BINS)
+
+test: deps
+	$(MAKE) pyspan unit
+	tests/run.sh
+
+demo: deps
+	$(MAKE) pyspan
+	$(PYTHON) demo/run.py $(if $(EXPORT),--export $(EXPORT))
+
+bench: deps
+	$(MAKE) pyspan
+	$(PYTHON) bench/run.py
+
+# Regenerate the checked-in vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+format:
+	clang-format -i $(USER_SRCS) $(wildcard user/*.h user/*/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+
+clean:
+	rm -rf $(BUILD) pyspan

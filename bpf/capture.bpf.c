@@ -1,0 +1,507 @@
+/* Kernel side of capture: socket syscalls of traced processes, and the process tree they form. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "pyspan_events.h"
+#include "socket.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader between open and load; the verifier sees them as constants. */
+const volatile __u32 capture_bytes = CAPTURE_DEFAULT;
+
+#define MSG_PEEK_FLAG 2
+#define EINPROGRESS_ERR 115
+
+/* How a syscall's buffer argument is shaped. */
+enum io_shape {
+	SHAPE_FLAT = 0, /* (buf, len) */
+	SHAPE_IOV,      /* (struct iovec *, count) */
+	SHAPE_MSG,      /* struct user_msghdr * */
+	SHAPE_NONE,     /* sendfile: bytes come from another fd, nothing to copy */
+};
+
+/* A socket syscall between its entry and exit, keyed by pid_tgid. */
+struct active_io {
+	__u64 enter_ns;
+	__u64 buf;
+	__u64 count;
+	__u32 fd;
+	__u32 syscall;
+	__u32 dir;
+	__u32 shape;
+};
+
+struct conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+/* What is known of a file descriptor: conn_id 0 marks a file that is not a socket pyspan reads,
+ * so repeated reads of pipes and files cost one fd-table walk and no socket inspection. */
+struct conn_val {
+	__u64 file;
+	__u64 conn_id;
+	__u32 role;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TRACED_PIDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_ACTIVE_IO);
+	__type(key, __u64);
+	__type(value, struct active_io);
+} active_io_args SEC(".maps");
+
+/* LRU: sockets of processes that died without closing them must not fill the map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, struct conn_key);
+	__type(value, struct conn_val);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RINGBUF_DEFAULT_MB << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Per-CPU counters for connection ids: the CPU number in the low byte keeps them unique. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} conn_seq SEC(".maps");
+
+static __always_inline void count_drop(__u32 cause)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &cause);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline int is_traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced_pids, &tgid) != NULL;
+}
+
+static __always_inline __u64 next_conn_id(void)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&conn_seq, &zero);
+
+	if (!seq)
+		return 0;
+	*seq += 1;
+	return (*seq << 8) | (bpf_get_smp_processor_id() & 0xff);
+}
+
+static __always_inline void fill_header(struct ev_header *h, __u32 type, __u64 pid_tgid, __u32 fd,
+					__u64 ts)
+{
+	h->type = type;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->fd = fd;
+	h->ts_ns = ts;
+}
+
+static __always_inline void emit_close(__u64 pid_tgid, __u32 fd, __u64 conn_id)
+{
+	struct ev_conn *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(DROP_RINGBUF_CONN);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, EV_CONN_CLOSE, pid_tgid, fd, bpf_ktime_get_ns());
+	e->conn_id = conn_id;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The connection behind (current process, fd), created (and announced with EV_CONN_OPEN) the
+ * first time a socket is seen on that fd. The file pointer tells a reused fd from the old one
+ * even when its close was not seen (dup2 over it, exec closing it). NULL when fd is no socket
+ * pyspan reads. */
+static __always_inline struct conn_val *conn_get(__u64 pid_tgid, __u32 fd, __u32 role)
+{
+	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
+	struct conn_val val = {}, *c;
+	struct socket *sock;
+	struct ev_conn *e;
+	struct file *f;
+	__u16 family = 0;
+
+	f = fd_to_file(fd);
+	if (!f)
+		return NULL;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (c && c->file == (__u64)f) {
+		if (role != ROLE_UNKNOWN && c->conn_id)
+			c->role = role;
+		return c->conn_id ? c : NULL;
+	}
+	if (c && c->conn_id)
+		emit_close(pid_tgid, fd, c->conn_id);
+
+	val.file = (__u64)f;
+	sock = file_to_stream_socket(f, &family);
+	if (sock) {
+		val.conn_id = next_conn_id();
+		val.role = role;
+	}
+	if (bpf_map_update_elem(&conns, &key, &val, BPF_ANY)) {
+		count_drop(DROP_CONNS_FULL);
+		return NULL;
+	}
+	if (!sock)
+		return NULL;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(DROP_RINGBUF_CONN);
+	} else {
+		__builtin_memset(e, 0, sizeof(*e));
+		fill_header(&e->h, EV_CONN_OPEN, pid_tgid, fd, bpf_ktime_get_ns());
+		e->conn_id = val.conn_id;
+		e->role = role;
+		e->family = family;
+		socket_addresses(sock, family, e->laddr, e->raddr, &e->lport, &e->rport);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
+static __always_inline int io_enter(struct trace_event_raw_sys_enter *ctx, __u32 syscall,
+				    __u32 dir, __u32 shape)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct active_io a = {};
+
+	if (!is_traced(pid_tgid >> 32))
+		return 0;
+	a.enter_ns = bpf_ktime_get_ns();
+	a.fd = (__u32)ctx->args[0];
+	a.buf = ctx->args[1];
+	a.count = ctx->args[2];
+	a.syscall = syscall;
+	a.dir = dir;
+	a.shape = shape;
+	if (shape == SHAPE_NONE) /* sendfile(out_fd, in_fd, offset, count) */
+		a.buf = 0;
+	if (bpf_map_update_elem(&active_io_args, &pid_tgid, &a, BPF_ANY))
+		count_drop(DROP_ARGS_FULL);
+	return 0;
+}
+
+/* Copy up to `room` bytes from a user iovec array into dst; dst has 2 * capture_bytes bytes so
+ * the verifier can bound every copy by itself without relating offsets to lengths. */
+static __always_inline __u32 copy_iov(__u8 *dst, const struct iovec *vec, __u64 nvec, __u64 moved)
+{
+	__u32 off = 0;
+
+#pragma unroll
+	for (int i = 0; i < IOV_MAX_COPIED; i++) {
+		struct iovec iov;
+		__u64 n;
+
+		if (i >= nvec || off >= capture_bytes || off >= moved)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), &vec[i]))
+			break;
+		n = iov.iov_len;
+		if (n > moved - off)
+			n = moved - off;
+		if (n > capture_bytes - off)
+			n = capture_bytes - off;
+		if (n > capture_bytes)
+			n = capture_bytes;
+		if (off > capture_bytes)
+			break;
+		if (bpf_probe_read_user(dst + off, n, iov.iov_base))
+			break;
+		off += n;
+	}
+	return off;
+}
+
+static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct active_io *ap, a;
+	struct conn_val *c;
+	struct ev_data *e;
+	long ret = ctx->ret;
+	__u64 iov = 0, nvec = 0;
+	__u32 n = 0;
+
+	ap = bpf_map_lookup_elem(&active_io_args, &pid_tgid);
+	if (!ap)
+		return 0;
+	a = *ap;
+	bpf_map_delete_elem(&active_io_args, &pid_tgid);
+	if (ret <= 0)
+		return 0;
+	c = conn_get(pid_tgid, a.fd, ROLE_UNKNOWN);
+	if (!c)
+		return 0;
+
+	if (a.shape == SHAPE_FLAT || a.shape == SHAPE_NONE) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e) + capture_bytes, 0);
+		if (!e) {
+			count_drop(DROP_RINGBUF_DATA);
+			return 0;
+		}
+		if (a.buf) {
+			n = ret < capture_bytes ? ret : capture_bytes;
+			if (n > capture_bytes)
+				n = capture_bytes;
+			if (bpf_probe_read_user(e->data, n, (void *)a.buf)) {
+				count_drop(DROP_READ_FAULT);
+				n = 0;
+			}
+		}
+	} else {
+		if (a.shape == SHAPE_MSG) {
+			struct user_msghdr *msg = (struct user_msghdr *)a.buf;
+
+			iov = (__u64)BPF_CORE_READ_USER(msg, msg_iov);
+			nvec = BPF_CORE_READ_USER(msg, msg_iovlen);
+		} else {
+			iov = a.buf;
+			nvec = a.count;
+		}
+		e = bpf_ringbuf_reserve(&events, sizeof(*e) + 2 * capture_bytes, 0);
+		if (!e) {
+			count_drop(DROP_RINGBUF_DATA);
+			return 0;
+		}
+		n = copy_iov(e->data, (const struct iovec *)iov, nvec, ret);
+	}
+	fill_header(&e->h, EV_DATA, pid_tgid, a.fd, bpf_ktime_get_ns());
+	e->conn_id = c->conn_id;
+	e->enter_ns = a.enter_ns;
+	e->total_len = ret;
+	e->dir = a.dir;
+	e->cap_len = n;
+	e->syscall = a.syscall;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#define IO_PROBES(name, sc, dir, shape)                                                   \
+	SEC("tp/syscalls/sys_enter_" #name)                                               \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                           \
+	{                                                                                 \
+		return io_enter(ctx, sc, dir, shape);                                     \
+	}                                                                                 \
+	SEC("tp/syscalls/sys_exit_" #name)                                                \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                             \
+	{                                                                                 \
+		return io_exit(ctx);                                                      \
+	}
+
+IO_PROBES(read, SC_READ, DIR_INGRESS, SHAPE_FLAT)
+IO_PROBES(readv, SC_READV, DIR_INGRESS, SHAPE_IOV)
+IO_PROBES(recvmsg, SC_RECVMSG, DIR_INGRESS, SHAPE_MSG)
+IO_PROBES(write, SC_WRITE, DIR_EGRESS, SHAPE_FLAT)
+IO_PROBES(writev, SC_WRITEV, DIR_EGRESS, SHAPE_IOV)
+IO_PROBES(sendto, SC_SENDTO, DIR_EGRESS, SHAPE_FLAT)
+IO_PROBES(sendmsg, SC_SENDMSG, DIR_EGRESS, SHAPE_MSG)
+
+/* recvfrom with MSG_PEEK leaves the bytes in the socket: they are read again and counted then. */
+SEC("tp/syscalls/sys_enter_recvfrom")
+int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ctx->args[3] & MSG_PEEK_FLAG)
+		return 0;
+	return io_enter(ctx, SC_RECVFROM, DIR_INGRESS, SHAPE_FLAT);
+}
+
+SEC("tp/syscalls/sys_exit_recvfrom")
+int exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	return io_exit(ctx);
+}
+
+SEC("tp/syscalls/sys_enter_sendfile64")
+int enter_sendfile64(struct trace_event_raw_sys_enter *ctx)
+{
+	return io_enter(ctx, SC_SENDFILE, DIR_EGRESS, SHAPE_NONE);
+}
+
+SEC("tp/syscalls/sys_exit_sendfile64")
+int exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
+{
+	return io_exit(ctx);
+}
+
+/* accept and connect only record the role of the fd; the socket's addresses come with it. */
+static __always_inline int sock_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct active_io a = {};
+
+	if (!is_traced(pid_tgid >> 32))
+		return 0;
+	a.fd = (__u32)ctx->args[0];
+	a.enter_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&active_io_args, &pid_tgid, &a, BPF_ANY))
+		count_drop(DROP_ARGS_FULL);
+	return 0;
+}
+
+static __always_inline int sock_exit(struct trace_event_raw_sys_exit *ctx, __u32 role)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct active_io *ap;
+	long ret = ctx->ret;
+	__u32 fd;
+
+	ap = bpf_map_lookup_elem(&active_io_args, &pid_tgid);
+	if (!ap)
+		return 0;
+	fd = ap->fd;
+	bpf_map_delete_elem(&active_io_args, &pid_tgid);
+	if (role == ROLE_SERVER && ret >= 0)
+		conn_get(pid_tgid, (__u32)ret, ROLE_SERVER);
+	else if (role == ROLE_CLIENT && (ret == 0 || ret == -EINPROGRESS_ERR))
+		conn_get(pid_tgid, fd, ROLE_CLIENT);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_accept")
+int enter_accept(struct trace_event_raw_sys_enter *ctx)
+{
+	return sock_enter(ctx);
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return sock_exit(ctx, ROLE_SERVER);
+}
+
+SEC("tp/syscalls/sys_enter_accept4")
+int enter_accept4(struct trace_event_raw_sys_enter *ctx)
+{
+	return sock_enter(ctx);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return sock_exit(ctx, ROLE_SERVER);
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	return sock_enter(ctx);
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	return sock_exit(ctx, ROLE_CLIENT);
+}
+
+SEC("tp/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = (__u32)ctx->args[0] };
+	struct conn_val *c;
+
+	if (!is_traced(key.tgid))
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return 0;
+	if (c->conn_id)
+		emit_close(pid_tgid, key.fd, c->conn_id);
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+static __always_inline void emit_proc(__u32 type, __u64 pid_tgid, __u32 ppid)
+{
+	struct ev_proc *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(DROP_RINGBUF_PROC);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(&e->h, type, pid_tgid, 0, bpf_ktime_get_ns());
+	e->ppid = ppid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* A raw tracepoint gives the child task itself, so new threads (same tgid) are told apart from
+ * new processes; the classic tracepoint only gives the child's thread id. */
+SEC("raw_tp/sched_process_fork")
+int handle_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 parent = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid, pid, one = 1;
+
+	if (!is_traced(parent))
+		return 0;
+	tgid = BPF_CORE_READ(child, tgid);
+	pid = BPF_CORE_READ(child, pid);
+	if (pid != tgid || tgid == parent)
+		return 0;
+	if (bpf_map_update_elem(&traced_pids, &tgid, &one, BPF_ANY)) {
+		count_drop(DROP_PIDS_FULL);
+		return 0;
+	}
+	emit_proc(EV_PROC_FORK, ((__u64)tgid << 32) | tgid, parent);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exec")
+int handle_exec(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (is_traced(pid_tgid >> 32))
+		emit_proc(EV_PROC_EXEC, pid_tgid, 0);
+	return 0;
+}
+
+/* Fires for every exiting thread; the process is gone when its leader (pid == tgid) exits. */
+SEC("tp/sched/sched_process_exit")
+int handle_exit(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+
+	if ((__u32)pid_tgid != tgid || !is_traced(tgid))
+		return 0;
+	bpf_map_delete_elem(&traced_pids, &tgid);
+	emit_proc(EV_PROC_EXIT, pid_tgid, 0);
+	return 0;
+}

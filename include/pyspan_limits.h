@@ -1,0 +1,17 @@
+/* Sizes of BPF maps and buffers, in one place for both sides. */
+#ifndef PYSPAN_LIMITS_H
+#define PYSPAN_LIMITS_H
+
+/* Bytes of each read/write copied to userspace: the default holds a request line and headers. */
+#define CAPTURE_DEFAULT 4096
+/* Upper bound for --capture-bytes; a power of two so BPF can bound copies with a mask. */
+#define CAPTURE_MAX 16384
+/* iovecs of a readv/writev/recvmsg/sendmsg that are copied (the rest are counted, not copied). */
+#define IOV_MAX_COPIED 8
+
+#define MAX_TRACED_PIDS 16384
+#define MAX_ACTIVE_IO 16384 /* syscalls in flight across all traced threads */
+#define MAX_CONNS 65536     /* socket fds known across all traced processes */
+#define RINGBUF_DEFAULT_MB 32
+
+#endif

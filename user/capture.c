@@ -1,0 +1,251 @@
+/* The BPF side's life cycle: load, attach, follow the process tree, read the ring buffer. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.skel.h"
+#include "capture.h"
+#include "conn.h"
+#include "log.h"
+#include "proc.h"
+
+struct capture {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	uint64_t events;
+	int traced;
+};
+
+static const char *const drop_names[DROP__COUNT] = {
+	[DROP_RINGBUF_DATA] = "ringbuf_data", [DROP_RINGBUF_CONN] = "ringbuf_conn",
+	[DROP_RINGBUF_PROC] = "ringbuf_proc", [DROP_PIDS_FULL] = "pids_full",
+	[DROP_ARGS_FULL] = "args_full",	      [DROP_CONNS_FULL] = "conns_full",
+	[DROP_READ_FAULT] = "read_fault",
+};
+
+const char *capture_drop_name(int cause)
+{
+	return cause >= 0 && cause < DROP__COUNT ? drop_names[cause] : "unknown";
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!log_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* libbpf finds tracepoint ids in tracefs; a host or container that has not mounted it gets it
+ * mounted here, which needs CAP_SYS_ADMIN. */
+static int ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
+		log_debug("mounted tracefs at /sys/kernel/tracing");
+		return 0;
+	}
+	log_msg("tracefs is not mounted and mounting it at /sys/kernel/tracing failed (%s); "
+		"mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or run pyspan with "
+		"CAP_SYS_ADMIN",
+		strerror(errno));
+	return -1;
+}
+
+static void on_proc_gone_fd(uint32_t pid, uint32_t fd, void *arg)
+{
+	struct capture *cap = arg;
+	struct {
+		uint32_t tgid, fd;
+	} key = { pid, fd };
+
+	bpf_map_delete_elem(bpf_map__fd(cap->skel->maps.conns), &key);
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct capture *cap = ctx;
+	const struct ev_header *h = data;
+
+	if (len < sizeof(*h))
+		return 0;
+	cap->events++;
+	switch (h->type) {
+	case EV_DATA:
+		if (len >= sizeof(struct ev_data) &&
+		    len >= sizeof(struct ev_data) + ((const struct ev_data *)data)->cap_len)
+			conn_on_data(data);
+		break;
+	case EV_CONN_OPEN:
+		if (len >= sizeof(struct ev_conn))
+			conn_on_open(data);
+		break;
+	case EV_CONN_CLOSE:
+		if (len >= sizeof(struct ev_conn))
+			conn_on_close(data);
+		break;
+	case EV_PROC_FORK:
+		if (len >= sizeof(struct ev_proc)) {
+			const struct ev_proc *p = data;
+
+			proc_add(p->h.pid, p->ppid, p->comm);
+			log_debug("following pid %u (forked by %u)", p->h.pid, p->ppid);
+		}
+		break;
+	case EV_PROC_EXEC:
+		if (len >= sizeof(struct ev_proc)) {
+			const struct ev_proc *p = data;
+			char comm[17];
+
+			memcpy(comm, p->comm, 16);
+			comm[16] = '\0';
+			proc_exec(p->h.pid, comm);
+			log_debug("pid %u exec'd %s", p->h.pid, comm);
+		}
+		break;
+	case EV_PROC_EXIT:
+		conn_on_process_exit(h->pid, on_proc_gone_fd, cap);
+		proc_remove(h->pid);
+		log_debug("pid %u exited", h->pid);
+		break;
+	}
+	return 0;
+}
+
+static int trace_pid(struct capture *cap, uint32_t pid)
+{
+	uint32_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.traced_pids), &pid, &one, BPF_ANY)) {
+		log_msg("cannot trace pid %u: %s", pid, strerror(errno));
+		return -1;
+	}
+	cap->traced++;
+	return 0;
+}
+
+static void trace_child(uint32_t pid, uint32_t ppid, void *arg)
+{
+	struct capture *cap = arg;
+
+	if (trace_pid(cap, pid) == 0)
+		proc_add(pid, ppid, NULL);
+}
+
+static const char *load_hint(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return "missing privileges: run pyspan as root (it needs CAP_BPF, CAP_PERFMON and "
+		       "CAP_SYS_PTRACE)";
+	if (err == -ENOENT || err == -ESRCH)
+		return "a tracepoint pyspan needs is missing on this kernel";
+	return "the kernel refused pyspan's BPF programs (run with -v for libbpf's log)";
+}
+
+struct capture *capture_open(const struct capture_opts *o)
+{
+	struct capture *cap = calloc(1, sizeof(*cap));
+	int err;
+
+	if (!cap) {
+		log_msg("out of memory");
+		return NULL;
+	}
+	libbpf_set_print(libbpf_print);
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		log_msg("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): pyspan needs a "
+			"kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		goto fail;
+	}
+	if (ensure_tracefs())
+		goto fail;
+
+	cap->skel = capture_bpf__open();
+	if (!cap->skel) {
+		log_msg("cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	cap->skel->rodata->capture_bytes = o->capture_bytes;
+	bpf_map__set_max_entries(cap->skel->maps.events, o->ringbuf_mb << 20);
+
+	err = capture_bpf__load(cap->skel);
+	if (err) {
+		log_msg("cannot load BPF programs (%s): %s", strerror(-err), load_hint(err));
+		goto fail;
+	}
+	err = capture_bpf__attach(cap->skel);
+	if (err) {
+		log_msg("cannot attach BPF programs (%s): %s", strerror(-err), load_hint(err));
+		goto fail;
+	}
+	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.events), handle_event, cap, NULL);
+	if (!cap->rb) {
+		log_msg("cannot open the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+
+	/* Probes first, then the pids: a fork after this point is seen by BPF, one before it
+	 * is found in /proc. */
+	for (int i = 0; i < o->npids; i++) {
+		if (trace_pid(cap, o->pids[i]))
+			goto fail;
+		proc_add(o->pids[i], 0, NULL);
+		proc_walk_descendants(o->pids[i], trace_child, cap);
+	}
+	return cap;
+
+fail:
+	capture_close(cap);
+	return NULL;
+}
+
+int capture_poll(struct capture *cap, int timeout_ms)
+{
+	return ring_buffer__poll(cap->rb, timeout_ms);
+}
+
+void capture_stats(struct capture *cap, struct capture_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	memset(out, 0, sizeof(*out));
+	out->events = cap->events;
+	out->traced_processes = cap->traced;
+	if (ncpu <= 0)
+		return;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (uint32_t cause = 0; cause < DROP__COUNT; cause++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(cap->skel->maps.drops), &cause, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out->drops[cause] += vals[c];
+		out->drops_total += out->drops[cause];
+	}
+	free(vals);
+}
+
+void capture_close(struct capture *cap)
+{
+	if (!cap)
+		return;
+	/* Detach before anything else: the traced processes stop paying for probes now,
+	 * whatever userspace still has to do. */
+	if (cap->skel)
+		capture_bpf__detach(cap->skel);
+	ring_buffer__free(cap->rb);
+	capture_bpf__destroy(cap->skel);
+	free(cap);
+}

@@ -1,0 +1,40 @@
+/* The BPF side's life cycle: load, attach, follow the process tree, read the ring buffer. */
+#ifndef PYSPAN_CAPTURE_H
+#define PYSPAN_CAPTURE_H
+
+#include <stdint.h>
+
+#include "pyspan_events.h"
+
+struct capture_opts {
+	const uint32_t *pids;
+	int npids;
+	uint32_t capture_bytes;
+	uint32_t ringbuf_mb;
+};
+
+struct capture;
+
+struct capture_stats {
+	uint64_t events;
+	uint64_t drops[DROP__COUNT];
+	uint64_t drops_total;
+	int traced_processes; /* at attach: the given pids and their children */
+};
+
+/* Load and attach. On failure prints one line saying why and returns NULL. */
+struct capture *capture_open(const struct capture_opts *o);
+
+/* Read what the kernel sent, waiting up to timeout_ms. Returns events handled, or a negative
+ * errno (-EINTR when a signal arrived, which is not an error). */
+int capture_poll(struct capture *cap, int timeout_ms);
+
+/* Counters, the kernel's drop counts read fresh. */
+void capture_stats(struct capture *cap, struct capture_stats *out);
+
+/* Detach every probe first, so the traced processes stop paying, then free. */
+void capture_close(struct capture *cap);
+
+const char *capture_drop_name(int cause);
+
+#endif

@@ -1,0 +1,26 @@
+/* Command-line flags and environment variables, turned into one configuration. */
+#ifndef PYSPAN_CLI_H
+#define PYSPAN_CLI_H
+
+#include <stdint.h>
+
+#define CLI_MAX_PIDS 64
+
+struct config {
+	uint32_t pids[CLI_MAX_PIDS];
+	int npids;
+	const char *service_name; /* NULL: OTEL_SERVICE_NAME, else each process's name */
+	uint32_t capture_bytes;
+	uint32_t ringbuf_mb;
+	int verbose;
+};
+
+enum cli_result {
+	CLI_OK = 0,
+	CLI_EXIT_OK,    /* --help or --version was printed */
+	CLI_USAGE_ERROR, /* a message was printed; exit 2 */
+};
+
+enum cli_result cli_parse(int argc, char **argv, struct config *cfg);
+
+#endif

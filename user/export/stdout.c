@@ -1,0 +1,112 @@
+/* The stdout exporter: one JSON object per span per line, attribute names as OpenTelemetry's. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "export/export.h"
+#include "tracectx.h"
+
+static void add_str_if(cJSON *o, const char *key, const char *v)
+{
+	if (v && v[0])
+		cJSON_AddStringToObject(o, key, v);
+}
+
+/* cJSON keeps numbers as doubles; nanosecond timestamps (about 1.8e18) need all 64 bits, so
+ * they are written as raw integer literals. */
+static void add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	cJSON_AddRawToObject(o, key, buf);
+}
+
+static cJSON *span_to_json(const struct span *s)
+{
+	char hex[33];
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	tracectx_hex(s->trace_id, 16, hex);
+	cJSON_AddStringToObject(o, "trace_id", hex);
+	tracectx_hex(s->span_id, 8, hex);
+	cJSON_AddStringToObject(o, "span_id", hex);
+	if (s->has_parent) {
+		tracectx_hex(s->parent_id, 8, hex);
+		cJSON_AddStringToObject(o, "parent_span_id", hex);
+	}
+	cJSON_AddStringToObject(o, "kind", s->kind == SPAN_CLIENT ? "client" : "server");
+	{
+		char name[SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 2];
+
+		snprintf(name, sizeof(name), "%s %s", s->method, s->route);
+		cJSON_AddStringToObject(o, "name", name);
+	}
+	add_u64(o, "start_time_unix_nano", s->start_unix_ns);
+	add_u64(o, "end_time_unix_nano", s->end_unix_ns);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)(s->end_unix_ns - s->start_unix_ns) / 1e6);
+	cJSON_AddStringToObject(o, "http.request.method", s->method);
+	cJSON_AddStringToObject(o, "url.path", s->path);
+	if (s->has_query)
+		cJSON_AddStringToObject(o, "url.query", s->query);
+	cJSON_AddStringToObject(o, "http.route", s->route);
+	if (s->status)
+		cJSON_AddNumberToObject(o, "http.response.status_code", s->status);
+	add_u64(o, "http.request.body.size", s->request_body_size);
+	add_u64(o, "http.response.body.size", s->response_body_size);
+	add_str_if(o, "client.address", s->client_addr);
+	if (s->client_port >= 0)
+		cJSON_AddNumberToObject(o, "client.port", s->client_port);
+	add_str_if(o, "server.address", s->server_addr);
+	if (s->server_port >= 0)
+		cJSON_AddNumberToObject(o, "server.port", s->server_port);
+	add_str_if(o, "user_agent.original", s->user_agent);
+	add_str_if(o, "http.request.header.x-forwarded-for", s->x_forwarded_for);
+	add_str_if(o, "service.name", s->service_name);
+	cJSON_AddNumberToObject(o, "process.pid", s->pid);
+	cJSON_AddNumberToObject(o, "thread.id", s->tid);
+	if (s->headers_truncated)
+		cJSON_AddBoolToObject(o, "pyspan.headers_truncated", 1);
+	if (s->body_unsynced)
+		cJSON_AddBoolToObject(o, "pyspan.body_size_approximate", 1);
+	if (s->incomplete)
+		cJSON_AddBoolToObject(o, "pyspan.incomplete", 1);
+	return o;
+}
+
+static void stdout_span(struct exporter *ex, const struct span *s)
+{
+	cJSON *o = span_to_json(s);
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+
+	if (text && fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF)
+		ex->sent++;
+	else
+		ex->dropped++;
+	free(text);
+	cJSON_Delete(o);
+}
+
+static void stdout_flush(struct exporter *ex)
+{
+	fflush(stdout);
+}
+
+static void stdout_close(struct exporter *ex)
+{
+	fflush(stdout);
+}
+
+static struct exporter stdout_exporter = {
+	.name = "stdout",
+	.span = stdout_span,
+	.flush = stdout_flush,
+	.close = stdout_close,
+};
+
+struct exporter *export_stdout_new(void)
+{
+	return &stdout_exporter;
+}

@@ -1,0 +1,36 @@
+/* Messages on stderr, each prefixed "pyspan:", with a verbosity switch for debug output. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+
+int log_verbose;
+
+static void vlog(const char *fmt, va_list ap)
+{
+	/* One fprintf per line keeps lines whole when stderr is shared with other writers. */
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "pyspan: %s\n", line);
+}
+
+void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,146 @@
+/* pyspan's entry: parse flags, attach to the target processes, turn events into spans. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "clock.h"
+#include "conn.h"
+#include "export/export.h"
+#include "http_server.h"
+#include "log.h"
+#include "proc.h"
+
+#define POLL_MS 100
+#define TICK_NS (500ull * 1000000ull)
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void print_summary(struct capture *cap)
+{
+	const struct http_server_stats *hs = http_server_stats();
+	const struct conn_stats *cs = conn_stats();
+	struct capture_stats st;
+	char drops[256] = "";
+	size_t off = 0;
+
+	capture_stats(cap, &st);
+	for (int i = 0; i < DROP__COUNT; i++) {
+		if (!st.drops[i])
+			continue;
+		off += (size_t)snprintf(drops + off, sizeof(drops) - off, "%s%s %llu",
+					off ? ", " : " (", capture_drop_name(i),
+					(unsigned long long)st.drops[i]);
+		if (off >= sizeof(drops))
+			break;
+	}
+	if (off && off < sizeof(drops) - 1)
+		strcat(drops, ")");
+	log_msg("%llu events, %llu spans, %llu ring-buffer drops%s, %llu connections, "
+		"%llu parse errors, %llu unmatched responses",
+		(unsigned long long)st.events, (unsigned long long)hs->spans,
+		(unsigned long long)st.drops_total, drops, (unsigned long long)cs->opened,
+		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses);
+}
+
+int main(int argc, char **argv)
+{
+	struct capture_opts copts;
+	struct capture *cap = NULL;
+	struct sigaction sa;
+	struct config cfg;
+	uint64_t last_tick;
+	int rc = 1;
+
+	switch (cli_parse(argc, argv, &cfg)) {
+	case CLI_EXIT_OK:
+		return 0;
+	case CLI_USAGE_ERROR:
+		return 2;
+	case CLI_OK:
+		break;
+	}
+	log_verbose = cfg.verbose;
+
+	for (int i = 0; i < cfg.npids; i++) {
+		if (!proc_exists(cfg.pids[i])) {
+			log_msg("no process with pid %u", cfg.pids[i]);
+			return 1;
+		}
+	}
+	if (geteuid() != 0)
+		log_debug("not running as root: loading BPF needs CAP_BPF and CAP_PERFMON");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	clock_calibrate();
+	if (proc_init(cfg.service_name) || conn_init()) {
+		log_msg("out of memory");
+		goto out;
+	}
+	export_register(export_stdout_new());
+
+	copts.pids = cfg.pids;
+	copts.npids = cfg.npids;
+	copts.capture_bytes = cfg.capture_bytes;
+	copts.ringbuf_mb = cfg.ringbuf_mb;
+	cap = capture_open(&copts);
+	if (!cap)
+		goto out;
+	{
+		struct capture_stats st;
+
+		capture_stats(cap, &st);
+		log_msg("attached to pid %u%s and %d other process%s; tracing (Ctrl-C to stop)",
+			cfg.pids[0], cfg.npids > 1 ? " (and the other --pid targets)" : "",
+			st.traced_processes - cfg.npids,
+			st.traced_processes - cfg.npids == 1 ? "" : "es");
+	}
+
+	last_tick = clock_mono_now_ns();
+	while (!stop) {
+		int n = capture_poll(cap, POLL_MS);
+		uint64_t now;
+
+		if (n < 0 && n != -EINTR) {
+			log_msg("reading the ring buffer failed: %s", strerror(-n));
+			goto out;
+		}
+		export_flush_all();
+		now = clock_mono_now_ns();
+		if (now - last_tick >= TICK_NS) {
+			conn_tick(now);
+			last_tick = now;
+		}
+		if (proc_count() == 0) {
+			log_msg("every traced process has exited; stopping");
+			break;
+		}
+	}
+	rc = 0;
+
+out:
+	if (cap) {
+		/* Drain what the kernel already queued, then stop paying for probes. */
+		while (capture_poll(cap, 0) > 0)
+			;
+		print_summary(cap);
+		capture_close(cap);
+	}
+	export_close_all();
+	conn_fini();
+	proc_fini();
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* The one span model every stage shares: server and client spans with their attributes. */
+#ifndef PYSPAN_SPAN_H
+#define PYSPAN_SPAN_H
+
+#include <stdint.h>
+
+enum span_kind {
+	SPAN_SERVER = 1,
+	SPAN_CLIENT = 2,
+};
+
+/* Bounds of the text fields: longer values are cut, and the span says it was truncated. */
+#define SPAN_METHOD_MAX 16
+#define SPAN_PATH_MAX 1024
+#define SPAN_QUERY_MAX 1024
+#define SPAN_ROUTE_MAX 256
+#define SPAN_UA_MAX 256
+#define SPAN_XFF_MAX 256
+#define SPAN_ADDR_MAX 64 /* an IPv6 address in text, or a Unix socket marker */
+
+struct span {
+	enum span_kind kind;
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_id[8];
+	int has_parent;
+	int sampled; /* 1, 0, or -1 when no caller said */
+
+	uint64_t start_unix_ns;
+	uint64_t end_unix_ns;
+
+	char method[SPAN_METHOD_MAX];
+	char path[SPAN_PATH_MAX];
+	char query[SPAN_QUERY_MAX]; /* redacted; empty when the target had no query */
+	int has_query;
+	char route[SPAN_ROUTE_MAX];
+	int status; /* 0 when no response was seen */
+	uint64_t request_body_size;
+	uint64_t response_body_size;
+	char user_agent[SPAN_UA_MAX];
+	char x_forwarded_for[SPAN_XFF_MAX];
+
+	char client_addr[SPAN_ADDR_MAX];
+	int client_port; /* -1 when unknown (Unix sockets) */
+	char server_addr[SPAN_ADDR_MAX];
+	int server_port;
+
+	uint32_t pid;
+	uint32_t tid;
+	const char *service_name;
+
+	/* What pyspan could not see whole: headers over the capture size, a body whose
+	 * framing bytes were not captured, a connection closed mid-response. */
+	int headers_truncated;
+	int body_unsynced;
+	int incomplete;
+};
+
+#endif
