@@ -31,6 +31,8 @@ SAN_OBJS  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
+.SECONDARY:
+
 .PHONY: all deps test unit e2e demo bench clean vmlinux format
 
 all: pyspan

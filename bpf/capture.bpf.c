@@ -11,6 +11,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader between open and load; the verifier sees them as constants. */
 const volatile __u32 capture_bytes = CAPTURE_DEFAULT;
+/* Also send what the process writes to stdout and stderr (fds 1 and 2) when they are not
+ * sockets: error logs and tracebacks are written there during the failing request. */
+const volatile __u32 capture_stdio = 1;
 
 #define MSG_PEEK_FLAG 2
 #define EINPROGRESS_ERR 115
@@ -97,6 +100,8 @@ static __always_inline void count_drop(__u32 cause)
 	if (n)
 		*n += 1;
 }
+
+#include "python.bpf.h"
 
 static __always_inline int is_traced(__u32 tgid)
 {
@@ -251,7 +256,7 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	struct conn_val *c;
 	struct ev_data *e;
 	long ret = ctx->ret;
-	__u64 iov = 0, nvec = 0;
+	__u64 iov = 0, nvec = 0, conn_id = 0;
 	__u32 n = 0;
 
 	ap = bpf_map_lookup_elem(&active_io_args, &pid_tgid);
@@ -262,8 +267,14 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ret <= 0)
 		return 0;
 	c = conn_get(pid_tgid, a.fd, ROLE_UNKNOWN);
-	if (!c)
+	if (c)
+		conn_id = c->conn_id;
+	else if (!(capture_stdio && a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2)))
 		return 0;
+	/* A write to stdout/stderr is where frameworks log the exception that fails a request,
+	 * from inside the except block: the one moment it can be read without a uprobe. */
+	if (a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2))
+		emit_handled_exception(pid_tgid);
 
 	if (a.shape == SHAPE_FLAT || a.shape == SHAPE_NONE) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e) + capture_bytes, 0);
@@ -298,7 +309,7 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 		n = copy_iov(e->data, (const struct iovec *)iov, nvec, ret);
 	}
 	fill_header(&e->h, EV_DATA, pid_tgid, a.fd, bpf_ktime_get_ns());
-	e->conn_id = c->conn_id;
+	e->conn_id = conn_id; /* 0: stdout or stderr, not a socket */
 	e->enter_ns = a.enter_ns;
 	e->total_len = ret;
 	e->dir = a.dir;
@@ -478,6 +489,16 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 		count_drop(DROP_PIDS_FULL);
 		return 0;
 	}
+	/* A forked worker runs the same interpreter image at the same addresses. */
+	{
+		struct py_proc *pp = bpf_map_lookup_elem(&py_procs, &parent);
+
+		if (pp) {
+			struct py_proc copy = *pp;
+
+			bpf_map_update_elem(&py_procs, &tgid, &copy, BPF_ANY);
+		}
+	}
 	emit_proc(EV_PROC_FORK, ((__u64)tgid << 32) | tgid, parent);
 	return 0;
 }
@@ -486,9 +507,13 @@ SEC("tp/sched/sched_process_exec")
 int handle_exec(void *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
 
-	if (is_traced(pid_tgid >> 32))
-		emit_proc(EV_PROC_EXEC, pid_tgid, 0);
+	if (!is_traced(tgid))
+		return 0;
+	/* A new image: userspace inspects it again before exceptions are read. */
+	bpf_map_delete_elem(&py_procs, &tgid);
+	emit_proc(EV_PROC_EXEC, pid_tgid, 0);
 	return 0;
 }
 
@@ -502,6 +527,7 @@ int handle_exit(void *ctx)
 	if ((__u32)pid_tgid != tgid || !is_traced(tgid))
 		return 0;
 	bpf_map_delete_elem(&traced_pids, &tgid);
+	bpf_map_delete_elem(&py_procs, &tgid);
 	emit_proc(EV_PROC_EXIT, pid_tgid, 0);
 	return 0;
 }

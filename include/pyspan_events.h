@@ -17,6 +17,7 @@ enum ev_type {
 	EV_PROC_FORK,  /* a traced process forked a new process (now traced too) */
 	EV_PROC_EXEC,  /* a traced process called exec */
 	EV_PROC_EXIT,  /* a traced process exited */
+	EV_PY_EXC,     /* the exception a Python thread was handling when it wrote to stdout/stderr */
 };
 
 enum ev_dir {
@@ -52,6 +53,7 @@ enum drop_cause {
 	DROP_ARGS_FULL,        /* active_io_args full: a syscall in flight was not followed */
 	DROP_CONNS_FULL,       /* conns could not take a new socket */
 	DROP_READ_FAULT,       /* the user buffer could not be read: event sent without bytes */
+	DROP_RINGBUF_PYEXC,    /* ring buffer full: a Python exception was lost */
 	DROP__COUNT,
 };
 
@@ -92,6 +94,37 @@ struct ev_proc {
 	__u32 ppid; /* EV_PROC_FORK: the parent's tgid */
 	__u32 _pad;
 	char comm[16];
+};
+
+/* One frame of a traceback as BPF finds it: the code object is resolved to names in userspace
+ * (code objects live as long as their functions, so they can be read later and cached). */
+struct py_frame_ref {
+	__u64 code;
+	__s32 lineno; /* tb_lineno, or -1 where the version computes it lazily */
+	__s32 lasti;  /* tb_lasti: the instruction offset, to compute the line from */
+};
+
+/* One exception of a chain. */
+struct py_exc_item {
+	__u64 exc;  /* the object's address: the same exception seen twice is one */
+	__u64 type; /* its type object's address */
+	char type_name[PYEXC_TYPE_MAX];
+	char message[PYEXC_MSG_MAX]; /* str(args[0]) when it is a str; NUL-terminated */
+	__u32 message_len;           /* the string's full length in bytes (may exceed the copy) */
+	__u32 nframes;               /* frames walked; the last PYEXC_MAX_FRAMES are kept */
+	__u32 link;                  /* how the NEXT item (older) relates: 1 cause, 2 context */
+	__u32 flags;                 /* PYEXC_F_* */
+	struct py_frame_ref frames[PYEXC_MAX_FRAMES]; /* ring: index i % PYEXC_MAX_FRAMES */
+};
+
+#define PYEXC_F_MESSAGE_NOT_STR 1 /* args[0] is not a str: the message is left to the text */
+#define PYEXC_F_MORE_FRAMES 2     /* the traceback was longer than the walk's bound */
+
+struct ev_pyexc {
+	struct ev_header h;
+	__u32 nchain; /* items filled, newest (the one being handled) first */
+	__u32 _pad;
+	struct py_exc_item chain[PYEXC_MAX_CHAIN];
 };
 
 _Static_assert(sizeof(struct ev_header) == 24, "ev_header layout");

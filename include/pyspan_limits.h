@@ -14,4 +14,14 @@
 #define MAX_CONNS 65536     /* socket fds known across all traced processes */
 #define RINGBUF_DEFAULT_MB 32
 
+/* Python exceptions read from the interpreter. */
+#define PYEXC_MAX_CHAIN 4       /* the exception and up to 3 causes/contexts */
+#define PYEXC_MAX_FRAMES 32     /* frames kept per exception: the innermost */
+#define PYEXC_WALK_FRAMES 64    /* traceback entries walked per exception */
+#define PYEXC_TYPE_MAX 96
+#define PYEXC_MSG_MAX 256
+#define PY_MAX_THREADS_WALKED 64 /* thread states searched for the current thread */
+#define MAX_PY_PROCS 4096
+#define MAX_PY_VERSIONS 16
+
 #endif

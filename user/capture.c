@@ -15,6 +15,8 @@
 #include "conn.h"
 #include "log.h"
 #include "proc.h"
+#include "proc_output.h"
+#include "pyexc.h"
 
 struct capture {
 	struct capture_bpf *skel;
@@ -99,6 +101,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 			const struct ev_proc *p = data;
 
 			proc_add(p->h.pid, p->ppid, p->comm);
+			pyexc_on_fork(p->ppid, p->h.pid);
 			log_debug("following pid %u (forked by %u)", p->h.pid, p->ppid);
 		}
 		break;
@@ -110,11 +113,19 @@ static int handle_event(void *ctx, void *data, size_t len)
 			memcpy(comm, p->comm, 16);
 			comm[16] = '\0';
 			proc_exec(p->h.pid, comm);
+			pyexc_forget_process(p->h.pid);
+			pyexc_setup_process(p->h.pid);
 			log_debug("pid %u exec'd %s", p->h.pid, comm);
 		}
 		break;
+	case EV_PY_EXC:
+		if (len >= sizeof(struct ev_pyexc))
+			pyexc_on_event(data);
+		break;
 	case EV_PROC_EXIT:
 		conn_on_process_exit(h->pid, on_proc_gone_fd, cap);
+		proc_output_on_exit(h->pid);
+		pyexc_forget_process(h->pid);
 		proc_remove(h->pid);
 		log_debug("pid %u exited", h->pid);
 		break;
@@ -138,8 +149,10 @@ static void trace_child(uint32_t pid, uint32_t ppid, void *arg)
 {
 	struct capture *cap = arg;
 
-	if (trace_pid(cap, pid) == 0)
+	if (trace_pid(cap, pid) == 0) {
 		proc_add(pid, ppid, NULL);
+		pyexc_setup_process(pid);
+	}
 }
 
 static const char *load_hint(int err)
@@ -194,12 +207,16 @@ struct capture *capture_open(const struct capture_opts *o)
 		goto fail;
 	}
 
+	pyexc_init(&(struct pyexc_maps){ .procs_fd = bpf_map__fd(cap->skel->maps.py_procs),
+					 .versions_fd = bpf_map__fd(cap->skel->maps.py_versions) });
+
 	/* Probes first, then the pids: a fork after this point is seen by BPF, one before it
 	 * is found in /proc. */
 	for (int i = 0; i < o->npids; i++) {
 		if (trace_pid(cap, o->pids[i]))
 			goto fail;
 		proc_add(o->pids[i], 0, NULL);
+		pyexc_setup_process(o->pids[i]);
 		proc_walk_descendants(o->pids[i], trace_child, cap);
 	}
 	return cap;

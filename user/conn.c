@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "http_server.h"
+#include "proc_output.h"
 #include "u64map.h"
 
 /* Data events on a connection of unknown protocol before pyspan stops looking at it. A
@@ -146,6 +147,12 @@ void conn_on_data(const struct ev_data *e)
 
 	stats.data_events++;
 	stats.data_bytes += total;
+	/* stdout and stderr carry the service's own log, whether a pipe, a file or a socket
+	 * (journald's stream socket): tracebacks are looked for there. */
+	if (e->dir == DIR_EGRESS && (e->h.fd == 1 || e->h.fd == 2))
+		proc_output_on_write(e);
+	if (e->conn_id == 0)
+		return;
 	if (!c) {
 		/* The open event was lost (ring buffer full): the addresses are unknown, the
 		 * bytes are still worth reading. */

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "exception.h"
 #include "export/export.h"
 #include "http_server.h"
 #include "proc.h"
@@ -12,6 +13,7 @@
 #include "redact.h"
 #include "route.h"
 #include "tracectx.h"
+#include "u64map.h"
 
 /* A header block larger than this is kept only in part: the span says headers_truncated. */
 #define HEADER_BUF_MAX (32 * 1024)
@@ -60,6 +62,58 @@ struct http_server {
 };
 
 static struct http_server_stats stats;
+/* (pid << 32 | tid) -> the request that thread read last and that has no response yet: where a
+ * traceback the thread writes belongs. */
+static struct u64map inflight;
+
+static uint64_t thread_key(uint32_t pid, uint32_t tid)
+{
+	return (uint64_t)pid << 32 | tid;
+}
+
+static void inflight_forget(struct pending *p)
+{
+	uint64_t key = thread_key(p->span.pid, p->span.tid);
+
+	if (inflight.buckets && u64map_get(&inflight, key) == p)
+		u64map_del(&inflight, key);
+}
+
+int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report *r, int source)
+{
+	struct pending *p = inflight.buckets ? u64map_get(&inflight, thread_key(pid, tid)) : NULL;
+	struct span *s;
+
+	if (!p)
+		return -1;
+	s = &p->span;
+	if (s->exception && s->exception_source == EXCEPTION_FROM_INTERPRETER &&
+	    source == EXCEPTION_FROM_TEXT) {
+		exception_merge_text(s->exception, r);
+		free(r);
+		return 0;
+	}
+	if (s->exception && s->exception_source == EXCEPTION_FROM_TEXT &&
+	    source == EXCEPTION_FROM_INTERPRETER)
+		exception_merge_text(r, s->exception);
+	free(s->exception);
+	s->exception = r;
+	s->exception_source = source;
+	return 0;
+}
+
+void http_server_fini(void)
+{
+	if (inflight.buckets)
+		u64map_free(&inflight);
+}
+
+static void pending_release(struct pending *p)
+{
+	inflight_forget(p);
+	free(p->span.exception);
+	free(p);
+}
 
 const struct http_server_stats *http_server_stats(void)
 {
@@ -79,7 +133,7 @@ static void pending_free_all(struct http_server *hs)
 		struct pending *p = hs->head;
 
 		hs->head = p->next;
-		free(p);
+		pending_release(p);
 	}
 	hs->tail = NULL;
 	hs->npending = 0;
@@ -227,6 +281,9 @@ static struct pending *pending_new(struct http_server *hs, const struct conn *c,
 		hs->head = p;
 	hs->tail = p;
 	hs->npending++;
+	if (!inflight.buckets)
+		u64map_init(&inflight, 256);
+	u64map_put(&inflight, thread_key(s->pid, s->tid), p);
 	return p;
 }
 
@@ -253,7 +310,7 @@ static void finish_head(struct http_server *hs, uint64_t end_ts)
 	hs->npending--;
 	if (hs->in_req == p)
 		hs->in_req = NULL;
-	free(p);
+	pending_release(p);
 	memset(&hs->out_body, 0, sizeof(hs->out_body));
 	hs->outbuf.len = 0;
 	if (hs->out != OUT_UPGRADED)

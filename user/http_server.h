@@ -38,4 +38,14 @@ int http_server_sniff(const uint8_t *data, size_t cap, int ingress);
 
 const struct http_server_stats *http_server_stats(void);
 
+struct pytb_report;
+/* Give the request in flight on thread tid of process pid the exception that thread reported
+ * (source: enum exception_source). The interpreter's report wins over the text's, which only
+ * completes it. Takes ownership of r and returns 0; returns -1 when no request is in flight
+ * there, and r stays the caller's. */
+int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report *r, int source);
+
+/* Release the index of requests in flight (at exit). */
+void http_server_fini(void);
+
 #endif

@@ -13,6 +13,8 @@
 #include "http_server.h"
 #include "log.h"
 #include "proc.h"
+#include "proc_output.h"
+#include "pyexc.h"
 
 #define POLL_MS 100
 #define TICK_NS (500ull * 1000000ull)
@@ -141,6 +143,9 @@ out:
 	}
 	export_close_all();
 	conn_fini();
+	http_server_fini();
+	proc_output_fini();
+	pyexc_fini();
 	proc_fini();
 	return rc;
 }

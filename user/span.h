@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+struct pytb_report;
+
 enum span_kind {
 	SPAN_SERVER = 1,
 	SPAN_CLIENT = 2,
@@ -48,6 +50,11 @@ struct span {
 	uint32_t pid;
 	uint32_t tid;
 	const char *service_name;
+
+	/* The exception that failed the request, with its chain; NULL when none was seen. Owned
+	 * by whoever finishes the span, valid while exporters run. */
+	struct pytb_report *exception;
+	int exception_source; /* enum exception_source */
 
 	/* What pyspan could not see whole: headers over the capture size, a body whose
 	 * framing bytes were not captured, a connection closed mid-response. */

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "exception.h"
 #include "export/export.h"
+#include "proto/pytraceback.h"
 #include "tracectx.h"
 
 static void add_str_if(cJSON *o, const char *key, const char *v)
@@ -20,6 +22,58 @@ static void add_u64(cJSON *o, const char *key, uint64_t v)
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
 	cJSON_AddRawToObject(o, key, buf);
+}
+
+static cJSON *frames_to_json(const struct pytb_exception *x)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; arr && i < x->nframes; i++) {
+		cJSON *f = cJSON_CreateObject();
+
+		if (!f)
+			break;
+		cJSON_AddStringToObject(f, "file", x->frames[i].file);
+		cJSON_AddNumberToObject(f, "line", x->frames[i].line);
+		cJSON_AddStringToObject(f, "function", x->frames[i].function);
+		cJSON_AddItemToArray(arr, f);
+	}
+	return arr;
+}
+
+/* The escaping exception flat, as OpenTelemetry names it; the exceptions before it in its
+ * chain (causes and contexts), oldest first, under exception.chain. */
+static void add_exception(cJSON *o, const struct pytb_report *r)
+{
+	const struct pytb_exception *x;
+	cJSON *chain;
+
+	if (r->nchain <= 0)
+		return;
+	x = &r->chain[r->nchain - 1];
+	cJSON_AddStringToObject(o, "exception.type", x->type);
+	cJSON_AddStringToObject(o, "exception.message", x->message);
+	cJSON_AddItemToObject(o, "exception.stacktrace", frames_to_json(x));
+	if (x->frames_omitted)
+		cJSON_AddNumberToObject(o, "exception.frames_omitted", x->frames_omitted);
+	if (r->nchain < 2)
+		return;
+	chain = cJSON_AddArrayToObject(o, "exception.chain");
+	for (int i = 0; chain && i < r->nchain - 1; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		if (!c)
+			break;
+		cJSON_AddStringToObject(c, "type", r->chain[i].type);
+		cJSON_AddStringToObject(c, "message", r->chain[i].message);
+		/* How the next exception came from this one. */
+		cJSON_AddStringToObject(c, "link",
+					r->chain[i + 1].link == PYTB_LINK_CAUSE ? "cause" : "context");
+		cJSON_AddItemToObject(c, "stacktrace", frames_to_json(&r->chain[i]));
+		cJSON_AddItemToArray(chain, c);
+	}
+	if (r->chain_omitted)
+		cJSON_AddNumberToObject(o, "exception.chain_omitted", r->chain_omitted);
 }
 
 static cJSON *span_to_json(const struct span *s)
@@ -67,6 +121,13 @@ static cJSON *span_to_json(const struct span *s)
 	add_str_if(o, "service.name", s->service_name);
 	cJSON_AddNumberToObject(o, "process.pid", s->pid);
 	cJSON_AddNumberToObject(o, "thread.id", s->tid);
+	if (s->exception) {
+		add_exception(o, s->exception);
+		cJSON_AddStringToObject(o, "pyspan.exception_source",
+					s->exception_source == EXCEPTION_FROM_INTERPRETER ?
+						"interpreter" :
+						"traceback_text");
+	}
 	if (s->headers_truncated)
 		cJSON_AddBoolToObject(o, "pyspan.headers_truncated", 1);
 	if (s->body_unsynced)

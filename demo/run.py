@@ -1,0 +1,149 @@
+"""`make demo`: run the sample service under gunicorn, trace it with pyspan, print what it saw.
+
+/usr/bin/python3 demo/run.py [--export NAME]      (as root, from the repository root)
+
+Starts gunicorn (2 sync workers) on a free loopback port, attaches ./pyspan to the master,
+sends a short burst of requests over every route (including a failing one and a 404), stops
+pyspan and prints one row per captured span. Exits non-zero when pyspan captured fewer spans
+than requests were sent. Everything it starts is stopped on the way out, whatever happens.
+"""
+import argparse
+import http.client
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import lib  # noqa: E402
+
+
+def burst(port):
+    """~20 requests over all routes; returns how many were sent (and answered)."""
+    targets = [
+        ("GET", "/health", None),
+        ("GET", "/api/activities", None),
+        ("GET", "/api/activities?limit=5", None),
+        ("GET", "/api/activities/1", None),
+        ("GET", "/api/activities/42", None),
+        ("GET", "/api/activities/1001", None),
+        ("POST", "/api/activities", b'{"handle": "andrewbrown", "message": "Cloud is fun!"}'),
+        ("GET", "/api/activities/0b9f4a2e-1c7d-4e2f-9a3b-5d6e7f8a9b0c/replies", None),
+        ("GET", "/api/fail", None),
+        ("GET", "/nope", None),
+        ("GET", "/api/stream", None),
+        ("GET", "/api/big", None),
+        ("GET", "/api/activities?limit=2", None),
+        ("POST", "/api/activities", b'{"message": "I am out of prune juice"}'),
+        ("GET", "/api/activities/7", None),
+        ("GET", "/api/fail", None),
+        ("GET", "/health", None),
+        ("GET", "/api/activities/999", None),
+        ("GET", "/favicon.ico", None),
+        ("GET", "/api/activities?limit=1", None),
+    ]
+    for method, target, body in targets:
+        headers = {"Content-Type": "application/json"} if body else {}
+        lib.send_one(port, lib.Req(method, target, headers, body or b""))
+    return len(targets)
+
+
+def table(spans):
+    spans = sorted(spans, key=lambda s: s.get("start_time_unix_nano") or 0)
+    t0 = (spans[0].get("start_time_unix_nano") or 0) if spans else 0
+    cols = ("+ms", "method", "route", "status", "dur ms", "resp bytes", "pid", "exception")
+    rows = []
+    for s in spans:
+        rows.append((
+            "%.1f" % (((s.get("start_time_unix_nano") or t0) - t0) / 1e6),
+            str(s.get("http.request.method", "?")),
+            str(s.get("http.route", s.get("url.path", "?"))),
+            str(s.get("http.response.status_code", "?")),
+            "%.2f" % s["duration_ms"] if isinstance(s.get("duration_ms"), (int, float)) else "?",
+            str(s.get("http.response.body.size", "?")),
+            str(s.get("process.pid", "?")),
+            str(s.get("exception.type") or "-"),
+        ))
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c)
+              for i, c in enumerate(cols)]
+    right = {0, 3, 4, 5, 6}
+    fmt = lambda r: "  ".join(v.rjust(w) if i in right else v.ljust(w)  # noqa: E731
+                              for i, (v, w) in enumerate(zip(r, widths))).rstrip()
+    print(fmt(cols))
+    for r in rows:
+        print(fmt(r))
+
+
+def report(sent, spans, bad, summary, rc, ps):
+    print()
+    if spans:
+        table(spans)
+        print()
+    drops = lib.summary_number(summary, "ring-buffer drops")
+    print("%d requests sent, %d spans captured, %s ring-buffer drops"
+          % (sent, len(spans), "?" if drops is None else drops))
+    problems = []
+    if rc != 0:
+        problems.append("pyspan exited with %s after SIGINT (expected 0)"
+                        % ("no exit (killed)" if rc is None else rc))
+    if bad:
+        problems.append("%d stdout lines were not JSON objects, first: %r"
+                        % (len(bad), bad[0][:200]))
+    if not spans:
+        problems.append("pyspan captured nothing")
+    elif len(spans) < sent:
+        problems.append("pyspan captured %d spans for %d requests" % (len(spans), sent))
+    if problems:
+        print("pyspan stderr (last lines):\n%s" % lib.tail(ps.stderr_path, 15),
+              file=sys.stderr)
+        sys.exit("demo: FAILED: " + "; ".join(problems))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--export", metavar="NAME", help="exporter to send spans to (not built yet)")
+    args = ap.parse_args()
+    lib.exit_on_sigterm()
+    if args.export:
+        print("demo: --export %s ignored: exporters not built yet" % args.export)
+    if not os.access(lib.PYSPAN, os.X_OK):
+        sys.exit("demo: FAILED: %s is missing: run `make pyspan` first" % lib.PYSPAN)
+    if os.geteuid() != 0:
+        sys.exit("demo: FAILED: pyspan loads BPF programs and needs root (uid is %d)"
+                 % os.geteuid())
+
+    with tempfile.TemporaryDirectory(prefix="pyspan-demo-") as tmp:
+        gu = ps = None
+        try:
+            port = lib.free_port()
+            gu = lib.start_gunicorn(port, tmp)
+            lib.wait_port(port, gu)
+            workers = lib.wait_workers(gu.pid, 2)
+            print("demo: gunicorn master %d, workers %s, http://127.0.0.1:%d"
+                  % (gu.pid, " ".join(map(str, workers)), port))
+            ps = lib.Pyspan([gu.pid], tmp)
+            ps.wait_attached(30)
+            print("demo: pyspan %d attached; sending requests" % ps.pid)
+            try:
+                sent = burst(port)
+            except (OSError, http.client.HTTPException) as e:
+                raise lib.SetupError("a request to the sample service failed: %s" % e)
+            ps.wait_lines(sent, timeout=5)
+            rc = ps.interrupt(timeout=15)
+            spans, bad = ps.spans()
+            summary = ps.summary_line()
+        except lib.SetupError as e:
+            sys.exit("demo: FAILED: %s" % e)
+        finally:
+            if ps is not None:
+                ps.stop(signal.SIGINT, 10)
+            if gu is not None:
+                gu.stop(signal.SIGTERM, 10)
+
+        report(sent, spans, bad, summary, rc, ps)
+
+
+if __name__ == "__main__":
+    main()
