@@ -40,6 +40,8 @@ void u64map_free(struct u64map *m)
 
 void *u64map_get(const struct u64map *m, uint64_t key)
 {
+	if (!m->buckets)
+		return NULL;
 	for (struct u64map_entry *e = m->buckets[slot(m, key)]; e; e = e->next)
 		if (e->key == key)
 			return e->value;
@@ -95,7 +97,11 @@ int u64map_put(struct u64map *m, uint64_t key, void *value)
 
 void *u64map_del(struct u64map *m, uint64_t key)
 {
-	struct u64map_entry **pp = &m->buckets[slot(m, key)];
+	struct u64map_entry **pp;
+
+	if (!m->buckets)
+		return NULL;
+	pp = &m->buckets[slot(m, key)];
 
 	for (; *pp; pp = &(*pp)->next) {
 		struct u64map_entry *e = *pp;
@@ -114,6 +120,8 @@ void *u64map_del(struct u64map *m, uint64_t key)
 
 void u64map_each(struct u64map *m, void (*fn)(uint64_t key, void *value, void *arg), void *arg)
 {
+	if (!m->buckets)
+		return;
 	for (size_t i = 0; i < m->nbuckets; i++) {
 		struct u64map_entry *e = m->buckets[i];
 

@@ -19,6 +19,7 @@ struct u64map {
 
 int u64map_init(struct u64map *m, size_t nbuckets_hint);
 void u64map_free(struct u64map *m); /* frees the entries, not the values */
+/* A zeroed, never initialised map reads as empty. */
 void *u64map_get(const struct u64map *m, uint64_t key);
 /* Insert or replace; returns 0, or -1 when memory ran out. */
 int u64map_put(struct u64map *m, uint64_t key, void *value);

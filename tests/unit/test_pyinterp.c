@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -58,6 +59,9 @@ static const char script_text[] =
 	"        raise TypeError(\"ctx-b\")\n"          /* 21 */
 	"except TypeError as t:\n"                      /* 22 */
 	"    T = t\n"                                   /* 23 */
+	"class AppError(ValueError):\n"
+	"    pass\n"
+	"M = AppError(\"caf\\xe9\", \"snow\\u2603\", \"grin\\U0001F600\")\n"
 	"ev = threading.Event()\n"
 	"started = threading.Semaphore(0)\n"
 	"def in_handler():\n"
@@ -71,9 +75,16 @@ static const char script_text[] =
 	"for th in ths:\n"
 	"    th.start()\n"
 	"started.acquire()\n"
+	"u8 = 0\n"
 	"try:\n"
 	"    import ctypes\n"
 	"    rt = ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, \"_PyRuntime\"))\n"
+	"    asutf8 = ctypes.pythonapi.PyUnicode_AsUTF8AndSize\n"
+	"    asutf8.restype = ctypes.c_void_p\n"
+	"    asutf8.argtypes = [ctypes.py_object, ctypes.c_void_p]\n"
+	"    for s in M.args:\n"
+	"        asutf8(s, None)\n"
+	"    u8 = 1\n"
 	"except Exception:\n"
 	"    rt = 0\n"
 	"code = g.__code__\n"
@@ -87,6 +98,8 @@ static const char script_text[] =
 	"print(\"E=%d\" % id(E))\n"
 	"print(\"C=%d\" % id(C))\n"
 	"print(\"T=%d\" % id(T))\n"
+	"print(\"M=%d\" % id(M))\n"
+	"print(\"utf8=%d\" % u8)\n"
 	"print(\"none=%d\" % id(None))\n"
 	"print(\"codetype=%d\" % id(type(code)))\n"
 	"print(\"runtime=%d\" % rt)\n"
@@ -119,7 +132,8 @@ struct child {
 /* What the child said about itself. */
 struct facts {
 	int major, minor, micro;
-	uint64_t e, c, t, none, codetype, runtime;
+	uint64_t e, c, t, m, none, codetype, runtime;
+	int utf8; /* the child had M's strings cache their UTF-8 */
 	int threads;
 	int lasti[MAX_TB], nlasti;
 	unsigned char linetable[4096];
@@ -225,6 +239,8 @@ static int parse_facts(const struct child *c, struct facts *fx)
 	fx->e = u64_of(c, "E");
 	fx->c = u64_of(c, "C");
 	fx->t = u64_of(c, "T");
+	fx->m = u64_of(c, "M");
+	fx->utf8 = (int)u64_of(c, "utf8");
 	fx->none = u64_of(c, "none");
 	fx->codetype = u64_of(c, "codetype");
 	fx->runtime = u64_of(c, "runtime");
@@ -375,7 +391,6 @@ static void check_threads(const struct py_interp *in, const struct py_offsets *o
 {
 	struct tstate_info ts[MAX_THREADS];
 	uint64_t interp = rd_u64(in->runtime_addr + o->runtime_interpreters_head);
-	uint64_t fsb[MAX_THREADS];
 	int n = 0, nfs = 0, main_seen = 0, handler_seen = 0, other_exc = 0;
 	char buf[64];
 	DIR *d;
@@ -439,7 +454,7 @@ static void check_threads(const struct py_interp *in, const struct py_offsets *o
 			skipped++;
 			break;
 		}
-		fsb[nfs++] = fs;
+		nfs++;
 		for (int i = 0; i < n; i++)
 			if (ts[i].thread_id == fs &&
 			    (o->tstate_native_thread_id == PY_NO_FIELD || ts[i].native_id == (uint64_t)tid))
@@ -533,11 +548,59 @@ static void check_exceptions(const struct py_interp *in, const struct py_offsets
 	CHECK_INT(rd_u64(fx->t + o->exc_cause), 0);
 }
 
+/* M = AppError("caf\xe9", "snow\u2603", "grin\U0001F600"): a heap type (its tp_dict is set, where
+ * 3.12+ leave static builtin types' NULL) and the three compact non-ASCII kinds. */
+static void check_strings(const struct py_offsets *o, const struct facts *fx)
+{
+	static const struct {
+		int kind;
+		uint32_t cp[5];
+		const char *utf8;
+	} want[3] = {
+		{ 1, { 'c', 'a', 'f', 0xe9 }, "caf\xc3\xa9" },
+		{ 2, { 's', 'n', 'o', 'w', 0x2603 }, "snow\xe2\x98\x83" },
+		{ 4, { 'g', 'r', 'i', 'n', 0x1f600 }, "grin\xf0\x9f\x98\x80" },
+	};
+	uint64_t args = rd_u64(fx->m + o->exc_args);
+	char buf[64];
+
+	CHECK_STR(type_name(o, fx->m, buf, sizeof(buf)), "AppError");
+	CHECK(type_flags(o, fx->m) & PY_TPFLAGS_BASE_EXC_SUBCLASS);
+	CHECK_STR(type_name(o, rd_u64(type_of(fx->m) + o->type_dict), buf, sizeof(buf)), "dict");
+	CHECK_INT(rd_u64(args + o->varobject_size), 3);
+	for (int i = 0; i < 3; i++) {
+		uint64_t str = rd_u64(args + o->tuple_items + 8 * (uint64_t)i);
+		uint32_t state = 0;
+		int64_t len = (int64_t)rd_u64(str + o->unicode_length);
+		int kind = want[i].kind;
+
+		CHECK(type_flags(o, str) & PY_TPFLAGS_UNICODE_SUBCLASS);
+		CHECK(rd(str + o->unicode_state, &state, sizeof(state)) == 0);
+		CHECK_INT(state & 0x60, 0x20); /* compact, not ascii */
+		CHECK_INT((state >> 2) & 7, kind);
+		CHECK_INT(len, (want[i].cp[4] ? 5 : 4));
+		for (int j = 0; j < len && j < 5; j++) {
+			uint32_t cp = 0;
+
+			CHECK(rd(str + o->unicode_compact_data + (uint64_t)(j * kind), &cp,
+				 (size_t)kind) == 0);
+			CHECK_INT(cp, want[i].cp[j]);
+		}
+		if (fx->utf8) {
+			uint64_t u = rd_u64(str + o->unicode_utf8);
+			int64_t ulen = (int64_t)rd_u64(str + o->unicode_utf8_length);
+
+			CHECK_INT(ulen, strlen(want[i].utf8));
+			CHECK_STR(rd_cstr(u, buf, sizeof(buf)), want[i].utf8);
+		}
+	}
+}
+
 /* 3.13 describes its own layout in _Py_DebugOffsets at the start of _PyRuntime: a second,
  * independent source for the table. Indexes are of its uint64_t fields in 3.13.0. */
 static void check_debug_offsets(const struct py_interp *in, const struct py_offsets *o)
 {
-	uint64_t w[69];
+	uint64_t w[73];
 
 	CHECK(rd(in->runtime_addr, w, sizeof(w)) == 0);
 	CHECK(memcmp(w, "xdebugpy", 8) == 0);
@@ -554,15 +617,15 @@ static void check_debug_offsets(const struct py_interp *in, const struct py_offs
 	CHECK_INT(w[37], o->code_qualname);
 	CHECK_INT(w[38], o->code_linetable);
 	CHECK_INT(w[39], o->code_firstlineno);
-	CHECK_INT(w[41], 8);
-	CHECK_INT(w[43], o->type_name);
-	CHECK_INT(w[45], o->type_flags);
-	CHECK_INT(w[47], o->tuple_items);
-	CHECK_INT(w[48], o->varobject_size);
-	CHECK_INT(w[62], o->bytes_data);
-	CHECK_INT(w[64], o->unicode_state);
-	CHECK_INT(w[65], o->unicode_length);
-	CHECK_INT(w[66], o->unicode_ascii_data);
+	CHECK_INT(w[45], 8);
+	CHECK_INT(w[47], o->type_name);
+	CHECK_INT(w[49], o->type_flags);
+	CHECK_INT(w[51], o->tuple_items);
+	CHECK_INT(w[52], o->varobject_size);
+	CHECK_INT(w[66], o->bytes_data);
+	CHECK_INT(w[68], o->unicode_state);
+	CHECK_INT(w[69], o->unicode_length);
+	CHECK_INT(w[70], o->unicode_ascii_data);
 }
 
 /* Each fallback version source, on the very file pyinterp_inspect chose. */
@@ -654,6 +717,11 @@ static void test_live(const char *label, const char *python)
 		CHECK_INT(o->minor, fx.minor);
 		check_threads(&in, o, &fx, label);
 		check_exceptions(&in, o, &fx, label);
+		check_strings(o, &fx);
+		if (!fx.utf8) {
+			printf("pyinterp: %s: no ctypes in the child: utf8 checks skipped\n", label);
+			skipped++;
+		}
 		if (in.minor >= 13)
 			check_debug_offsets(&in, o);
 	}

@@ -245,12 +245,16 @@ static void check_report(const char *what, const struct pytb_report *r, const st
 		fprintf(stderr, "  (while checking %s)\n", what);
 }
 
-/* The offset where the first line of the report begins: after any log lines before it. */
+/* Where the text first becomes recognizable as a traceback: its header after any log lines,
+ * or for a chain opening with a never-raised cause (a bare "OSError: ..." line, which could as
+ * well be a log line) the separator after it. */
 static size_t report_start(const char *s, size_t n)
 {
 	const char *t = strstr(s, "Traceback (most recent call last):");
 
-	if (!t || strncmp(s, "OSError", 7) == 0 || strncmp(s, "  ", 2) == 0)
+	if (strncmp(s, "OSError", 7) == 0)
+		t = strstr(s, "The above exception");
+	if (!t || strncmp(s, "  ", 2) == 0)
 		return 0;
 	return (size_t)(t - s);
 }
@@ -270,10 +274,11 @@ static void check_prefixes(const char *name, const char *s, size_t n, size_t end
 		size_t off;
 		int inc;
 
-		/* 2.7's 1000-frame recursion: every byte near the ends and around each line
-		 * break, a sample in between, to keep the run short */
-		if (n > 8192 && k > start + 4096 && k + 4096 < n && k % 97 != 0 &&
-		    s[k - 1] != '\n' && s[k] != '\n')
+		/* Behaviour changes at line breaks, where every cut is tried; inside lines a
+		 * sample keeps the run short. 2.7's 80 KB recursion fixture is only sampled. */
+		if (n > 8192 ? (k % 97 != 0 && k + 200 < n)
+			     : (k > 2 && k + 2 < n && k != end &&
+				memchr(s + k - 2, '\n', 4) == NULL && k % 5 != 0))
 			continue;
 		off = parse(s, k, &r);
 		inc = incomplete(s, k);

@@ -671,15 +671,17 @@ size_t pytb_parse_last(const char *buf, size_t len, struct pytb_report *out)
 	struct parser p = { .buf = buf, .len = len, .out = out };
 	size_t end = 0;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (!buf || len == 0)
-		return 0;
-	scan(buf, len, &r);
-	if (!r.found)
-		return 0;
+	if (buf && len > 0)
+		scan(buf, len, &r);
+	else
+		r.found = 0;
 	if (!out)
-		return r.end;
+		return r.found ? r.end : 0;
+	if (!r.found) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	/* parse_report zeroes *out before filling it */
 	if (parse_report(&p, r.start, &end) != ST_OK || end != r.end) {
 		memset(out, 0, sizeof(*out)); /* cannot happen: both passes read the same bytes */
 		return 0;
