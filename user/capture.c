@@ -49,10 +49,19 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static int ensure_tracefs(void)
 {
 	struct stat st;
+	int err;
 
-	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
-	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+	if (stat("/sys/kernel/tracing/events", &st) == 0)
 		return 0;
+	err = errno;
+	if (stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (err == EACCES) {
+		log_msg("cannot read tracefs (/sys/kernel/tracing): missing privileges; run pyspan "
+			"as root (it needs CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and "
+			"CAP_DAC_READ_SEARCH)");
+		return -1;
+	}
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
 		log_debug("mounted tracefs at /sys/kernel/tracing");
 		return 0;

@@ -92,7 +92,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 				fprintf(stderr, "pyspan: at most %d --pid flags\n", CLI_MAX_PIDS);
 				return CLI_USAGE_ERROR;
 			}
-			if (parse_uint("--pid", optarg, 1, 4194304, &cfg->pids[cfg->npids]))
+			if (parse_uint("--pid", optarg, 1, UINT32_MAX, &cfg->pids[cfg->npids]))
 				return CLI_USAGE_ERROR;
 			cfg->npids++;
 			break;

@@ -294,6 +294,13 @@ static void finish_head(struct http_server *hs, uint64_t end_ts)
 
 	if (!p)
 		return;
+	/* An exception the application caught and logged, then answered without a server
+	 * error, did not fail the request: it stays out of the span. */
+	if (p->span.exception && p->span.status < 500) {
+		free(p->span.exception);
+		p->span.exception = NULL;
+		p->span.exception_source = EXCEPTION_NONE;
+	}
 	p->span.end_unix_ns = clock_mono_to_unix_ns(end_ts);
 	if (p->span.end_unix_ns < p->span.start_unix_ns)
 		p->span.end_unix_ns = p->span.start_unix_ns;

@@ -138,7 +138,14 @@ void pyexc_setup_process(uint32_t pid)
 	if (maps.procs_fd < 0)
 		return;
 	if (pyinterp_inspect(pid, &in, &why)) {
-		log_debug("pid %u: no Python exceptions from the interpreter: %s", pid, why);
+		/* Most processes of a tree that are not Python (a shell, a sidecar) are not
+		 * news; a Python that cannot be read is, once. */
+		if (strstr(why, "does not run CPython") || seen_before(why))
+			log_debug("pid %u: no Python exceptions from the interpreter: %s", pid, why);
+		else
+			log_msg("pid %u: cannot read its Python interpreter: %s Exceptions will come "
+				"from the traceback text the service writes instead.",
+				pid, why);
 		return;
 	}
 	o = pyoffsets_find(in.major, in.minor, in.micro);

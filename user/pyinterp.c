@@ -1,4 +1,4 @@
-/* Finds the CPython interpreter in a live process: which ELF file, which version, where _PyRuntime is. */
+/* Finds CPython in a live process: the ELF file with its symbols, its version, _PyRuntime. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
@@ -401,7 +401,7 @@ int pyinterp_file_version(const char *path, unsigned skip, int *major, int *mino
 /* The lowest mapping of one file: maps is sorted by address, so the first one seen. */
 struct mapping {
 	int found;
-	uint64_t start, end, offset;
+	uint64_t start, end, offset, inode;
 	char path[4096];
 };
 
@@ -434,11 +434,11 @@ static int scan_maps(uint32_t pid, const char *exe, struct mapping *exe_map,
 		if (path[0] != '/')
 			continue;
 		if (!exe_map->found && strcmp(path, exe) == 0) {
-			*exe_map = (struct mapping){ 1, start, end, off, "" };
+			*exe_map = (struct mapping){ 1, start, end, off, ino, "" };
 			snprintf(exe_map->path, sizeof(exe_map->path), "%s", path);
 		}
 		if (!lib_map->found && parse_pyname(base_name(path), "libpython", 1, &pn) == 0) {
-			*lib_map = (struct mapping){ 1, start, end, off, "" };
+			*lib_map = (struct mapping){ 1, start, end, off, ino, "" };
 			snprintf(lib_map->path, sizeof(lib_map->path), "%s", path);
 		}
 	}
@@ -469,6 +469,41 @@ static int load_bias(struct elf_file *ef, const struct mapping *m, uint64_t *bia
 		*bias = m->start - (ph.p_vaddr - ph.p_offset + m->offset);
 		return 0;
 	}
+	return -1;
+}
+
+/* Opens the libpython the process maps. /proc/PID/root/<path> sees a container's files, but the
+ * file there may have been replaced (or a directory swapped for a symlink) since it was mapped:
+ * when its inode is not the one maps shows, /proc/PID/map_files/ (which needs CAP_SYS_ADMIN)
+ * reaches the mapped file itself. */
+static int open_lib(uint32_t pid, const struct mapping *lib, char *path, size_t cap,
+		    struct elf_file *ef, const char **why)
+{
+	struct elf_file alt;
+	struct stat st;
+	char mf[96];
+	int n, rooted = 0;
+
+	if (!ends_with(lib->path, " (deleted)")) {
+		n = snprintf(path, cap, "/proc/%u/root%s", pid, lib->path);
+		if (n > 0 && (size_t)n < cap && elf_file_open(ef, path, why) == 0) {
+			if (fstat(ef->fd, &st) == 0 && st.st_ino == lib->inode)
+				return 0;
+			rooted = 1;
+		}
+	}
+	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, lib->start,
+		 lib->end);
+	if (elf_file_open(&alt, mf, why) == 0) {
+		if (rooted)
+			elf_file_close(ef);
+		*ef = alt;
+		snprintf(path, cap, "%s", mf);
+		return 0;
+	}
+	if (rooted)
+		return 0; /* without CAP_SYS_ADMIN, the file by name is the best there is */
+	*why = "The process's libpython could not be opened.";
 	return -1;
 }
 
@@ -514,26 +549,14 @@ int pyinterp_inspect(uint32_t pid, struct py_interp *out, const char **why)
 	}
 	if (!lib_map.found) {
 		if (parse_pyname(base_name(exe), "python", 0, &pn) == 0)
-			*why = "The CPython executable has no _PyRuntime symbol: it is stripped, or "
-			       "older than CPython 3.7.";
+			*why = "The CPython executable has no _PyRuntime symbol: it is stripped, "
+			       "or older than CPython 3.7.";
 		else
 			*why = "The process does not run CPython: no libpython is mapped and its "
 			       "executable has no _PyRuntime symbol.";
 		return -1;
 	}
-	if (ends_with(lib_map.path, " (deleted)")) {
-		/* The file was replaced on disk since it was mapped: only map_files reaches the
-		 * copy the process really runs. */
-		n = snprintf(out->path, sizeof(out->path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64,
-			     pid, lib_map.start, lib_map.end);
-	} else {
-		n = snprintf(out->path, sizeof(out->path), "/proc/%u/root%s", pid, lib_map.path);
-	}
-	if (n < 0 || (size_t)n >= sizeof(out->path)) {
-		*why = "The path of the process's libpython is too long.";
-		return -1;
-	}
-	if (elf_file_open(&ef, out->path, why))
+	if (open_lib(pid, &lib_map, out->path, sizeof(out->path), &ef, why))
 		return -1;
 	if (!ef.found[SYM_RUNTIME]) {
 		*why = "The process's libpython has no _PyRuntime symbol: it is stripped, or older "

@@ -1,13 +1,14 @@
-/* Finds the CPython interpreter in a live process: which ELF file, which version, where _PyRuntime is. */
+/* Finds CPython in a live process: the ELF file with its symbols, its version, _PyRuntime. */
 #ifndef PYSPAN_PYINTERP_H
 #define PYSPAN_PYINTERP_H
 
 #include <stdint.h>
 
 struct py_interp {
-	char path[4096];            /* the ELF file holding the interpreter's symbols, opened
-				     * through /proc/PID/root (or /proc/PID/exe), so containers work */
-	int shared;                 /* 1: a libpython shared library; 0: symbols in the executable */
+	/* The ELF file holding the interpreter's symbols, as a path through /proc/PID/root (or
+	 * /proc/PID/exe, or /proc/PID/map_files when it was deleted), so containers work. */
+	char path[4096];
+	int shared;                 /* 1: a libpython shared library; 0: in the executable */
 	int major, minor, micro;    /* micro -1 when it could not be known */
 	const char *version_source; /* static string: "Py_Version", "_Py_DebugOffsets", "soname",
 				     * "file name", "cache tag" */

@@ -1,4 +1,4 @@
-/* Looks up the CPython struct offsets table (user/python_offsets_table.c) by interpreter version. */
+/* Looks up the CPython struct offsets (user/python_offsets_table.c) by interpreter version. */
 #ifndef PYSPAN_PYOFFSETS_H
 #define PYSPAN_PYOFFSETS_H
 

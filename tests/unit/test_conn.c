@@ -9,17 +9,27 @@
 #include "conn.h"
 #include "export/export.h"
 #include "http_server.h"
+#include "exception.h"
 #include "proc.h"
+#include "proto/pytraceback.h"
 
 /* Spans the code under test exported, in order. */
 #define MAX_SPANS 64
 static struct span got[MAX_SPANS];
+static char got_exc[MAX_SPANS][PYTB_TYPE_MAX]; /* the exception's type, "" when none */
 static int ngot;
 
 static void record_span(struct exporter *ex, const struct span *s)
 {
-	if (ngot < MAX_SPANS)
-		got[ngot++] = *s;
+	if (ngot >= MAX_SPANS)
+		return;
+	got[ngot] = *s;
+	got[ngot].exception = NULL; /* freed once exporters return */
+	snprintf(got_exc[ngot], PYTB_TYPE_MAX, "%s",
+		 s->exception && s->exception->nchain ?
+			 s->exception->chain[s->exception->nchain - 1].type :
+			 "");
+	ngot++;
 }
 
 static void record_close(struct exporter *ex)
@@ -90,6 +100,12 @@ static void data_n(uint64_t id, uint32_t pid, uint32_t tid, int dir, const char 
 		memcpy(e->data, buf, cap);
 	conn_on_data(e);
 	free(e);
+}
+
+/* A whole string moved by thread tid of process pid. */
+static void data_t(uint64_t id, uint32_t pid, uint32_t tid, int dir, const char *s)
+{
+	data_n(id, pid, tid, dir, s, strlen(s));
 }
 
 static void data(uint64_t id, int dir, const char *s)
@@ -428,20 +444,77 @@ static void test_process_exit_and_threads(void)
 	/* two threads of one process serving two connections concurrently */
 	open_conn(30, 200, 5, ROLE_SERVER);
 	open_conn(31, 200, 6, ROLE_SERVER);
-	data_n(30, 200, 201, IN, "GET /one HTTP/1.1\r\n\r\n", 22);
-	data_n(31, 200, 202, IN, "GET /two HTTP/1.1\r\n\r\n", 22);
-	data_n(31, 200, 202, OUT, resp_ok, strlen(resp_ok));
-	data_n(30, 200, 201, OUT, resp_ok, strlen(resp_ok));
+	data_t(30, 200, 201, IN, "GET /one HTTP/1.1\r\n\r\n");
+	data_t(31, 200, 202, IN, "GET /two HTTP/1.1\r\n\r\n");
+	data_t(31, 200, 202, OUT, resp_ok);
+	data_t(30, 200, 201, OUT, resp_ok);
 	CHECK_INT(ngot, 2);
 	CHECK_STR(got[0].path, "/two");
 	CHECK_INT(got[0].tid, 202);
 	CHECK_STR(got[1].path, "/one");
 	CHECK_INT(got[1].tid, 201);
 	/* the process exits with a request in flight: no span, and the connection is gone */
-	data_n(30, 200, 201, IN, "GET /inflight HTTP/1.1\r\n\r\n", 27);
+	data_t(30, 200, 201, IN, "GET /inflight HTTP/1.1\r\n\r\n");
 	conn_on_process_exit(200, NULL, NULL);
-	data_n(30, 200, 201, OUT, resp_ok, strlen(resp_ok));
+	data_t(30, 200, 201, OUT, resp_ok);
 	CHECK_INT(ngot, 2);
+}
+
+static struct pytb_report *report(const char *type)
+{
+	struct pytb_report *r = calloc(1, sizeof(*r));
+
+	r->nchain = 1;
+	snprintf(r->chain[0].type, PYTB_TYPE_MAX, "%s", type);
+	return r;
+}
+
+static void test_exceptions_follow_threads(void)
+{
+	struct pytb_report *r;
+
+	reset();
+	open_conn(40, 300, 5, ROLE_SERVER);
+	open_conn(41, 300, 6, ROLE_SERVER);
+	data_t(40, 300, 301, IN, "GET /fails HTTP/1.1\r\n\r\n");
+	data_t(41, 300, 302, IN, "GET /fine HTTP/1.1\r\n\r\n");
+	/* thread 301 reports an exception: it belongs to /fails, not to /fine */
+	CHECK_INT(http_server_attach_exception(300, 301, report("KeyError"),
+					       EXCEPTION_FROM_INTERPRETER), 0);
+	/* the text of the same traceback qualifies it but does not replace it */
+	CHECK_INT(http_server_attach_exception(300, 301, report("shop.KeyError"),
+					       EXCEPTION_FROM_TEXT), 0);
+	/* no request in flight on that thread: the caller keeps the report */
+	r = report("ValueError");
+	CHECK_INT(http_server_attach_exception(300, 999, r, EXCEPTION_FROM_TEXT), -1);
+	free(r);
+	data_t(41, 300, 302, OUT, resp_ok);
+	{
+		const char *r500 = "HTTP/1.1 500 INTERNAL SERVER ERROR\r\nContent-Length: 0\r\n\r\n";
+
+		data_t(40, 300, 301, OUT, r500);
+	}
+	CHECK_INT(ngot, 2);
+	CHECK_STR(got[0].path, "/fine");
+	CHECK_STR(got_exc[0], "");
+	CHECK_STR(got[1].path, "/fails");
+	CHECK_INT(got[1].status, 500);
+	CHECK_STR(got_exc[1], "shop.KeyError");
+	CHECK_INT(got[1].exception_source, EXCEPTION_FROM_INTERPRETER);
+
+	/* an exception the view caught, logged and answered with 200 stays off the span */
+	data_t(40, 300, 301, IN, "GET /caught HTTP/1.1\r\n\r\n");
+	CHECK_INT(http_server_attach_exception(300, 301, report("ValueError"),
+					       EXCEPTION_FROM_INTERPRETER), 0);
+	data_t(40, 300, 301, OUT, resp_ok);
+	CHECK_INT(ngot, 3);
+	CHECK_STR(got_exc[2], "");
+	/* once answered, the thread has no request in flight */
+	r = report("ValueError");
+	CHECK_INT(http_server_attach_exception(300, 301, r, EXCEPTION_FROM_TEXT), -1);
+	free(r);
+	close_conn(40, 300);
+	close_conn(41, 300);
 }
 
 int main(void)
@@ -464,9 +537,11 @@ int main(void)
 	test_resync_and_unmatched();
 	test_lost_open_and_close_framing();
 	test_process_exit_and_threads();
+	test_exceptions_follow_threads();
 	CHECK_STR(proc_service_name(100), "test-service");
 
 	conn_fini();
+	http_server_fini();
 	proc_fini();
 	return check_summary("conn");
 }

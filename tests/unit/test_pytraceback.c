@@ -559,10 +559,10 @@ static void test_headerless_group(void)
 				"    | ValueError: one\n"
 				"    +------------------------------------\n"
 				"\n"
-				"The above exception was the direct cause of the following exception:\n"
-				"\n" TB FRAME "RuntimeError: batch failed\n";
-	static const char chained[] = TB FRAME "OSError: x\n\nDuring handling of the above exception, "
-				      "another exception occurred:\n\n"
+				"The above exception was the direct cause of the following "
+				"exception:\n\n" TB FRAME "RuntimeError: batch failed\n";
+	static const char chained[] = TB FRAME "OSError: x\n\nDuring handling of the above "
+				      "exception, another exception occurred:\n\n"
 				      "  | ExceptionGroup: batch (1 sub-exception)\n"
 				      "  +-+---------------- 1 ----------------\n"
 				      "    | ValueError: one\n"

@@ -609,7 +609,9 @@ static enum status parse_report(struct parser *p, size_t start, size_t *end)
 	return ST_OK;
 }
 
-/* A line that can only begin a report (never sits inside one's chain). */
+/* A line that opens a report when met outside one: a header, or a SyntaxError's location
+ * (a File line without "in func", which Python prints with no header for a module that does
+ * not compile). */
 static int starts_report(const struct line *l)
 {
 	struct frame_text f;

@@ -31,10 +31,12 @@ struct pytb_exception {
 	int message_truncated;
 	struct pytb_frame frames[PYTB_MAX_FRAMES]; /* innermost last, as Python prints them */
 	int nframes;
-	int frames_omitted; /* frames beyond the bound plus "[Previous line repeated N more times]" */
-	enum pytb_link link; /* how this one relates to the exception printed above it; chain[0]
-			      * keeps its link when that one was dropped (chain_omitted > 0) */
-	int is_group;        /* an ExceptionGroup (3.11+): sub-exceptions counted, not kept */
+	/* frames beyond the bound plus "[Previous line repeated N more times]" */
+	int frames_omitted;
+	/* how this one relates to the exception printed above it; chain[0] keeps its link when
+	 * that one was dropped (chain_omitted > 0) */
+	enum pytb_link link;
+	int is_group; /* an ExceptionGroup (3.11+): sub-exceptions counted, not kept */
 	int group_size;
 };
 
@@ -48,9 +50,10 @@ struct pytb_report {
  * last):" block (or an exception group block, or a SyntaxError's File/caret block) with its
  * chained predecessors, ending at the exception line and its continuation lines. Returns the
  * offset just past the end of that report's last line (>0) and fills *out, or 0 when buf holds
- * no complete report (*out is then zeroed). Only lines ending in \n count; \r\n is tolerated.
- * A report that ends exactly at len may still grow when more text arrives: the next line can
- * continue its message or chain another exception onto it. */
+ * no complete report (*out is then zeroed; out may be NULL to learn only the offset). Only
+ * lines ending in \n count; \r\n is tolerated. A report that ends exactly at len may still grow
+ * when more text arrives: the next line can continue its message or chain another exception
+ * onto it. */
 size_t pytb_parse_last(const char *buf, size_t len, struct pytb_report *out);
 
 /* Does buf contain the start of a traceback ("Traceback (most recent call last):", "Exception

@@ -98,6 +98,15 @@ def err_caught():
     try:
         raise ValueError("handled inside the view")
     except ValueError:
+        pass
+    return "caught\n"
+
+
+@app.get("/err/caught-logged")
+def err_caught_logged():
+    try:
+        raise ValueError("handled inside the view, then logged")
+    except ValueError:
         # Written to stderr while the exception is being handled, like real code that logs and
         # recovers: the 200 span must still carry no exception.
         app.logger.warning("recovered from a bad value")
