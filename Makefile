@@ -56,7 +56,7 @@ $(BUILD)/san/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(SAN_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -Itests/unit -o $@ $< $(SAN_OBJS) $(LDLIBS)
 

@@ -12,15 +12,16 @@
 
 #include "capture.skel.h"
 #include "capture.h"
-#include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "proc.h"
-#include "proc_output.h"
 #include "pyexc.h"
+#include "record.h"
 
 struct capture {
 	struct capture_bpf *skel;
 	struct ring_buffer *rb;
+	struct record *record;
 	uint64_t events;
 	int traced;
 };
@@ -73,6 +74,7 @@ static int ensure_tracefs(void)
 	return -1;
 }
 
+/* A process is gone: its sockets' entries in BPF's conns map go with it. */
 static void on_proc_gone_fd(uint32_t pid, uint32_t fd, void *arg)
 {
 	struct capture *cap = arg;
@@ -86,59 +88,14 @@ static void on_proc_gone_fd(uint32_t pid, uint32_t fd, void *arg)
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct capture *cap = ctx;
-	const struct ev_header *h = data;
 
-	if (len < sizeof(*h))
-		return 0;
 	cap->events++;
-	switch (h->type) {
-	case EV_DATA:
-		if (len >= sizeof(struct ev_data) &&
-		    len >= sizeof(struct ev_data) + ((const struct ev_data *)data)->cap_len)
-			conn_on_data(data);
-		break;
-	case EV_CONN_OPEN:
-		if (len >= sizeof(struct ev_conn))
-			conn_on_open(data);
-		break;
-	case EV_CONN_CLOSE:
-		if (len >= sizeof(struct ev_conn))
-			conn_on_close(data);
-		break;
-	case EV_PROC_FORK:
-		if (len >= sizeof(struct ev_proc)) {
-			const struct ev_proc *p = data;
-
-			proc_add(p->h.pid, p->ppid, p->comm);
-			pyexc_on_fork(p->ppid, p->h.pid);
-			log_debug("following pid %u (forked by %u)", p->h.pid, p->ppid);
-		}
-		break;
-	case EV_PROC_EXEC:
-		if (len >= sizeof(struct ev_proc)) {
-			const struct ev_proc *p = data;
-			char comm[17];
-
-			memcpy(comm, p->comm, 16);
-			comm[16] = '\0';
-			proc_exec(p->h.pid, comm);
-			pyexc_forget_process(p->h.pid);
-			pyexc_setup_process(p->h.pid);
-			log_debug("pid %u exec'd %s", p->h.pid, comm);
-		}
-		break;
-	case EV_PY_EXC:
-		if (len >= sizeof(struct ev_pyexc))
-			pyexc_on_event(data);
-		break;
-	case EV_PROC_EXIT:
-		conn_on_process_exit(h->pid, on_proc_gone_fd, cap);
-		proc_output_on_exit(h->pid);
-		pyexc_forget_process(h->pid);
-		proc_remove(h->pid);
-		log_debug("pid %u exited", h->pid);
-		break;
+	if (cap->record && record_write(cap->record, data, len)) {
+		log_msg("writing the recording failed: %s; recording stops", strerror(errno));
+		record_close(cap->record);
+		cap->record = NULL;
 	}
+	dispatch_event(data, len);
 	return 0;
 }
 
@@ -210,6 +167,15 @@ struct capture *capture_open(const struct capture_opts *o)
 		log_msg("cannot attach BPF programs (%s): %s", strerror(-err), load_hint(err));
 		goto fail;
 	}
+	if (o->record_path) {
+		cap->record = record_create(o->record_path);
+		if (!cap->record) {
+			log_msg("cannot write the recording %s: %s", o->record_path,
+				strerror(errno));
+			goto fail;
+		}
+	}
+	dispatch_set_fd_gone(on_proc_gone_fd, cap);
 	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.events), handle_event, cap, NULL);
 	if (!cap->rb) {
 		log_msg("cannot open the ring buffer: %s", strerror(errno));
@@ -273,5 +239,7 @@ void capture_close(struct capture *cap)
 		capture_bpf__detach(cap->skel);
 	ring_buffer__free(cap->rb);
 	capture_bpf__destroy(cap->skel);
+	dispatch_set_fd_gone(NULL, NULL);
+	record_close(cap->record);
 	free(cap);
 }

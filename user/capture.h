@@ -11,6 +11,7 @@ struct capture_opts {
 	int npids;
 	uint32_t capture_bytes;
 	uint32_t ringbuf_mb;
+	const char *record_path; /* NULL, or where to write every record as it arrives */
 };
 
 struct capture;

@@ -28,6 +28,9 @@ static const char usage_text[] =
 	"      --ringbuf-mb N     size of the kernel-to-pyspan ring buffer in MiB (a power of\n"
 	"                         two, 1-1024, default 32); a full buffer drops events and\n"
 	"                         counts them\n"
+	"      --record FILE      also write every capture record to FILE, for replaying\n"
+	"                         through the pipeline (benchmarks, bug reports); it holds\n"
+	"                         request bytes: treat it as sensitive\n"
 	"  -v, --verbose          debug messages on stderr, libbpf's included\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n"
@@ -35,13 +38,14 @@ static const char usage_text[] =
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
 
-enum { OPT_CAPTURE = 256, OPT_RINGBUF, OPT_VERSION };
+enum { OPT_CAPTURE = 256, OPT_RINGBUF, OPT_VERSION, OPT_RECORD };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "service-name", required_argument, NULL, 's' },
 	{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
+	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -116,6 +120,13 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 					optarg);
 				return CLI_USAGE_ERROR;
 			}
+			break;
+		case OPT_RECORD:
+			if (!optarg[0]) {
+				fprintf(stderr, "pyspan: --record needs a file name\n");
+				return CLI_USAGE_ERROR;
+			}
+			cfg->record_path = optarg;
 			break;
 		case 'v':
 			cfg->verbose = 1;

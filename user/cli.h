@@ -12,6 +12,7 @@ struct config {
 	const char *service_name; /* NULL: OTEL_SERVICE_NAME, else each process's name */
 	uint32_t capture_bytes;
 	uint32_t ringbuf_mb;
+	const char *record_path; /* --record FILE */
 	int verbose;
 };
 

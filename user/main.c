@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 	copts.npids = cfg.npids;
 	copts.capture_bytes = cfg.capture_bytes;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
+	copts.record_path = cfg.record_path;
 	cap = capture_open(&copts);
 	if (!cap)
 		goto out;

@@ -68,6 +68,37 @@ static void make_room(struct window *w, size_t n)
 	w->len -= drop;
 }
 
+/* Keep only the text from byte `from` on. */
+static void trim_front(struct window *w, size_t from)
+{
+	memmove(w->text, w->text + from, w->len - from);
+	w->len -= from;
+}
+
+/* Without a traceback in sight, only the last two lines can matter: a chain may open with a
+ * bare "OSError: ..." line that is recognised only once the separator after it arrives. */
+static void keep_last_lines(struct window *w)
+{
+	size_t i = w->len, newlines = 0;
+
+	while (i > 0) {
+		if (w->text[i - 1] == '\n' && ++newlines == 3)
+			break;
+		i--;
+	}
+	if (i > 0)
+		trim_front(w, i);
+}
+
+static int may_continue(const char *rest, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (rest[i] == '\n' || rest[i] == '\r'))
+		i++;
+	return i == len || pytb_incomplete(rest + i, len - i);
+}
+
 void proc_output_on_write(const struct ev_data *e)
 {
 	size_t n = e->cap_len, fresh_from;
@@ -91,23 +122,29 @@ void proc_output_on_write(const struct ev_data *e)
 
 	/* Cheap test first: most writes are access-log lines with no traceback in sight. Every
 	 * report, chained or grouped, has a "Traceback" header line. */
-	if (!memmem(w->text, w->len, "Traceback", 9))
+	if (!memmem(w->text, w->len, "Traceback", 9)) {
+		keep_last_lines(w);
 		return;
+	}
 	r = malloc(sizeof(*r));
 	if (!r)
 		return;
 	end = pytb_parse_last(w->text, w->len, r);
 	/* Only a report that ends in these new bytes is news: older ones were handled when
 	 * their last line was written, and a chain that grew is parsed whole again. */
-	if (end == 0 || end <= fresh_from) {
-		free(r);
-		return;
+	if (end > fresh_from) {
+		stats.tracebacks++;
+		if (http_server_attach_exception(e->h.pid, e->h.tid, r, EXCEPTION_FROM_TEXT) == 0) {
+			stats.attached++;
+			r = NULL;
+		}
 	}
-	stats.tracebacks++;
-	if (http_server_attach_exception(e->h.pid, e->h.tid, r, EXCEPTION_FROM_TEXT) == 0)
-		stats.attached++;
-	else
-		free(r);
+	free(r);
+	/* A report followed by other text is final: its text goes, and later writes do not
+	 * parse it again. One followed by nothing, by blank lines, or by the start of a chain
+	 * separator or another traceback may still grow into a chain: it stays. */
+	if (end > 0 && !may_continue(w->text + end, w->len - end))
+		trim_front(w, end);
 }
 
 static void drop_if_pid(uint64_t key, void *value, void *arg)

@@ -89,6 +89,26 @@ void pyexc_fini(void)
 	}
 }
 
+/* Paths come as /proc/PID/root/... or /proc/PID/exe: the same interpreter file in every
+ * worker. Without that prefix (and with the version for /proc/PID/exe) they name the file. */
+static const char *path_key(const char *path, int major, int minor, char *buf, size_t cap)
+{
+	const char *p = path;
+
+	if (strncmp(p, "/proc/", 6) != 0)
+		return path;
+	p += 6;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (strcmp(p, "/exe") == 0) {
+		snprintf(buf, cap, "exe:%d.%d", major, minor);
+		return buf;
+	}
+	if (strncmp(p, "/root/", 6) == 0)
+		return p + 5;
+	return path;
+}
+
 static int seen_before(const char *path)
 {
 	for (int i = 0; i < nseen; i++)
@@ -132,7 +152,8 @@ void pyexc_setup_process(uint32_t pid)
 	struct py_interp in;
 	const struct py_offsets *o;
 	struct py_proc pp = { 0 };
-	const char *why = NULL;
+	const char *why = NULL, *key;
+	char keybuf[32];
 	int slot;
 
 	if (maps.procs_fd < 0)
@@ -148,9 +169,10 @@ void pyexc_setup_process(uint32_t pid)
 				pid, why);
 		return;
 	}
+	key = path_key(in.path, in.major, in.minor, keybuf, sizeof(keybuf));
 	o = pyoffsets_find(in.major, in.minor, in.micro);
 	if (!o) {
-		if (!seen_before(in.path))
+		if (!seen_before(key))
 			log_msg("pid %u runs CPython %d.%d (%s), which pyspan cannot read: exceptions "
 				"will come from the traceback text the service writes instead",
 				pid, in.major, in.minor, in.path);
@@ -164,7 +186,7 @@ void pyexc_setup_process(uint32_t pid)
 	if (bpf_map_update_elem(maps.procs_fd, &pid, &pp, BPF_ANY))
 		return;
 	remember(pid, o, in.code_type_addr);
-	if (!seen_before(in.path))
+	if (!seen_before(key))
 		log_debug("pid %u: CPython %d.%d.%d (%s, version from %s): exceptions read from the "
 			  "interpreter",
 			  pid, in.major, in.minor, in.micro, in.path, in.version_source);
