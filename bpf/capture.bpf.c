@@ -11,9 +11,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader between open and load; the verifier sees them as constants. */
 const volatile __u32 capture_bytes = CAPTURE_DEFAULT;
-/* Also send what the process writes to stdout and stderr (fds 1 and 2) when they are not
- * sockets: error logs and tracebacks are written there during the failing request. */
-const volatile __u32 capture_stdio = 1;
 
 #define MSG_PEEK_FLAG 2
 #define EINPROGRESS_ERR 115
@@ -269,8 +266,9 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	c = conn_get(pid_tgid, a.fd, ROLE_UNKNOWN);
 	if (c)
 		conn_id = c->conn_id;
-	else if (!(capture_stdio && a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2)))
-		return 0;
+	else if (!(a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2)))
+		return 0; /* stdout and stderr are read even when they are not sockets: the
+			   * service's error log, with its tracebacks, is written there */
 	/* A write to stdout/stderr is where frameworks log the exception that fails a request,
 	 * from inside the except block: the one moment it can be read without a uprobe. */
 	if (a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2))
