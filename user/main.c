@@ -47,10 +47,13 @@ static void print_summary(struct capture *cap)
 	if (off && off < sizeof(drops) - 1)
 		strcat(drops, ")");
 	log_msg("%llu events, %llu spans, %llu ring-buffer drops%s, %llu connections, "
-		"%llu parse errors, %llu unmatched responses",
+		"%llu parse errors, %llu unmatched responses, %llu exceptions read from the "
+		"interpreter, %llu tracebacks parsed",
 		(unsigned long long)st.events, (unsigned long long)hs->spans,
 		(unsigned long long)st.drops_total, drops, (unsigned long long)cs->opened,
-		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses);
+		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses,
+		(unsigned long long)pyexc_stats()->events,
+		(unsigned long long)proc_output_stats()->tracebacks);
 }
 
 int main(int argc, char **argv)

@@ -186,10 +186,15 @@ void pyexc_setup_process(uint32_t pid)
 	if (bpf_map_update_elem(maps.procs_fd, &pid, &pp, BPF_ANY))
 		return;
 	remember(pid, o, in.code_type_addr);
-	if (!seen_before(key))
-		log_debug("pid %u: CPython %d.%d.%d (%s, version from %s): exceptions read from the "
+	if (!seen_before(key)) {
+		char micro[16] = "";
+
+		if (in.micro >= 0)
+			snprintf(micro, sizeof(micro), ".%d", in.micro);
+		log_debug("pid %u: CPython %d.%d%s (%s, version from %s): exceptions read from the "
 			  "interpreter",
-			  pid, in.major, in.minor, in.micro, in.path, in.version_source);
+			  pid, in.major, in.minor, micro, in.path, in.version_source);
+	}
 }
 
 void pyexc_on_fork(uint32_t parent, uint32_t child)
