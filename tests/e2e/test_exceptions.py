@@ -294,7 +294,10 @@ def check_pyspan_stderr(t, sc, ps):
     err = ps.stderr_text().splitlines()
     cannot = [l for l in err if "cannot read" in l or "no Python exceptions from the interpreter"
               in l]
-    read = [l for l in err if "exceptions read from the interpreter" in l]
+    # The attach line of -v: "pid N: CPython X.Y[.Z] (path, version from ...): exceptions read
+    # from the interpreter" (the summary line's counter of the same name is not a claim).
+    read = [l for l in err if re.search(r"pid \d+: CPython .*: exceptions read from the "
+                                        r"interpreter", l)]
     for l in read + cannot:
         t.note("%s: %s" % (sc.name, l.strip()))
     vshort = "%d.%d" % sc.version[:2]
@@ -303,7 +306,7 @@ def check_pyspan_stderr(t, sc, ps):
                 not cannot, "no 'cannot read' / 'no Python exceptions' line", "; ".join(cannot))
         # -v names the version it found; it must be the server's (the micro version may be
         # unknown when it comes from the library's soname, so only major.minor is compared).
-        pat = re.compile(r"CPython %d\.%d\." % sc.version[:2])
+        pat = re.compile(r"CPython %d\.%d[. ]" % sc.version[:2])
         t.check("%s: pyspan -v reports CPython %s read from the interpreter" % (sc.name, vshort),
                 any(pat.search(l) for l in read), "a line 'CPython %s.* ... exceptions read from "
                 "the interpreter'" % vshort, "; ".join(read) or "no such line")
