@@ -17,7 +17,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
 	     libcurl4-openssl-dev pkg-config make gcc
 DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2
-DEB_BENCH := wrk
+DEB_BENCH := wrk python3-aws-xray-sdk
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -79,9 +79,27 @@ demo: deps
 	$(MAKE) pyspan
 	$(PYTHON) demo/run.py $(if $(EXPORT),--export $(EXPORT))
 
+# Service overhead, pipeline, memory and probe cost in one run; writes bench/results/DATE.md.
 bench: deps
-	$(MAKE) pyspan
+	$(MAKE) pyspan $(BUILD)/bench/replay $(BUILD)/bench/uprobe_count
 	$(PYTHON) bench/run.py
+
+# The pipeline benchmark links what the unit tests link, built as pyspan is (no sanitizers).
+$(BUILD)/bench/replay: bench/replay.c $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -o $@ $^ $(LDLIBS)
+
+# The uprobe counter for the exception-capture candidates pyspan does not use.
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c vmlinux/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror=undef \
+		-Iinclude -Ivmlinux -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
+
+$(BUILD)/bench/uprobe_count: bench/uprobe_count.c $(BUILD)/bench/uprobe_count.skel.h
+	$(CC) $(CFLAGS) $(WARN) -I$(BUILD)/bench -o $@ $< -lbpf -lelf -lz
 
 # Regenerate the checked-in vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -76,10 +76,36 @@ def table(spans):
         print(fmt(r))
 
 
+def exceptions(spans):
+    """For each failing request: the exception and where it was raised, as pyspan read it."""
+    failed = [s for s in spans if s.get("exception.type")]
+    if not failed:
+        return
+    print()
+    print("Exceptions (%s):" % ", ".join(sorted({
+        "read from the interpreter" if s.get("pyspan.exception_source") == "interpreter"
+        else "parsed from the traceback text" for s in failed})))
+    seen = set()
+    for s in failed:
+        frames = s.get("exception.stacktrace") or []
+        inner = frames[-1] if frames else {}
+        key = (s.get("exception.type"), inner.get("file"), inner.get("line"))
+        if key in seen:
+            continue
+        seen.add(key)
+        print("  %s %s -> %s: %s" % (s.get("http.request.method"), s.get("url.path"),
+                                    s.get("exception.type"), s.get("exception.message", "")))
+        for f in frames[-3:]:
+            print("      at %s:%s in %s" % (os.path.relpath(f.get("file", "?"), REPO)
+                                         if str(f.get("file", "")).startswith(str(REPO))
+                                         else f.get("file", "?"), f.get("line"), f.get("function")))
+
+
 def report(sent, spans, bad, summary, rc, ps):
     print()
     if spans:
         table(spans)
+        exceptions(spans)
         print()
     drops = lib.summary_number(summary, "ring-buffer drops")
     print("%d requests sent, %d spans captured, %s ring-buffer drops"
