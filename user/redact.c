@@ -3,23 +3,7 @@
 
 #include <string.h>
 
-/* Bounded writer: keeps appending into out until cap-1, then silently drops the rest, so
- * callers need no per-append length checks. */
-struct sink {
-	char *out;
-	size_t cap, len;
-};
-
-static void put(struct sink *s, const char *p, size_t n)
-{
-	if (s->cap == 0)
-		return;
-	if (n > s->cap - 1 - s->len)
-		n = s->cap - 1 - s->len;
-	memcpy(s->out + s->len, p, n);
-	s->len += n;
-	s->out[s->len] = '\0';
-}
+#include "sink.h"
 
 size_t redact_query(const char *q, size_t len, char *out, size_t cap)
 {
@@ -39,15 +23,15 @@ size_t redact_query(const char *q, size_t len, char *out, size_t cap)
 		for (eq = start; eq < i && q[eq] != '='; eq++)
 			;
 		if (eq < i) {
-			put(&s, q + start, eq - start + 1);
+			sink_put(&s, q + start, eq - start + 1);
 			/* Empty values are redacted too, so the output does not reveal which ones
 			 * were set. */
-			put(&s, REDACTED, sizeof(REDACTED) - 1);
+			sink_put(&s, REDACTED, sizeof(REDACTED) - 1);
 		} else {
-			put(&s, q + start, i - start);
+			sink_put(&s, q + start, i - start);
 		}
 		if (i < len)
-			put(&s, q + i++, 1);
+			sink_put(&s, q + i++, 1);
 	}
 	return s.len;
 }

@@ -3,23 +3,7 @@
 
 #include <string.h>
 
-/* Bounded writer: keeps appending into out until cap-1, then silently drops the rest, so
- * callers need no per-append length checks. */
-struct sink {
-	char *out;
-	size_t cap, len;
-};
-
-static void put(struct sink *s, const char *p, size_t n)
-{
-	if (s->cap == 0)
-		return;
-	if (n > s->cap - 1 - s->len)
-		n = s->cap - 1 - s->len;
-	memcpy(s->out + s->len, p, n);
-	s->len += n;
-	s->out[s->len] = '\0';
-}
+#include "sink.h"
 
 static int is_hex(char c)
 {
@@ -65,23 +49,23 @@ size_t route_infer(const char *path, size_t len, char *out, size_t cap)
 	while (end < len && path[end] != '?' && path[end] != '#')
 		end++;
 	if (end == 0) {
-		put(&s, "/", 1);
+		sink_put(&s, "/", 1);
 		return s.len;
 	}
 	while (i < end) {
 		size_t start = i;
 
 		if (path[i] == '/') {
-			put(&s, "/", 1);
+			sink_put(&s, "/", 1);
 			i++;
 			continue;
 		}
 		while (i < end && path[i] != '/')
 			i++;
 		if (is_id(path + start, i - start))
-			put(&s, "{id}", 4);
+			sink_put(&s, "{id}", 4);
 		else
-			put(&s, path + start, i - start);
+			sink_put(&s, path + start, i - start);
 	}
 	return s.len;
 }
