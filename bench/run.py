@@ -1,0 +1,1115 @@
+"""`make bench`: what pyspan costs the service it traces, and how fast its pipeline runs.
+
+/usr/bin/python3 bench/run.py [--rounds N] [--duration S] [--out FILE] [--quick]
+    (as root, from anywhere; `make bench` builds what it needs first)
+
+One run, so the ratios between modes hold, in four stages:
+
+1. Service overhead. The sample service (demo/app.py) under gunicorn (2 sync workers) loaded
+   by wrk with the same command line in every mode, for the JSON endpoint and for a 10%-failing
+   mix (bench/fail10.lua), interleaved and repeated (A B C D, A B C D, ...), medians:
+   (A) untraced, (B) traced by pyspan (stdout exporter to a file), (C) every network exporter
+   against loopback receivers: there is no network exporter yet, so n/a, (D) the AWS X-Ray SDK
+   middleware in-process (bench/xray_app.py) sending to a local UDP "daemon" that counts.
+   For (B): spans against the requests wrk counted, and ring-buffer drops.
+2. Pipeline. A recording made by `pyspan --record` during a (B) run, replayed through
+   dispatch_event() by build/bench/replay for ~3 s: events/s and spans/s on one core.
+3. Memory. pyspan's peak RSS (VmHWM) during the (B) runs.
+4. Probe cost. BPF run time per request (kernel.bpf_stats_enabled during a (B) run), uprobes
+   pyspan installs (none), and for the exception-capture design the hits per request of the
+   uprobe candidates pyspan rejected (build/bench/uprobe_count on _PyErr_SetObject and
+   PyTraceBack_Here), next to pyspan's own reads (EV_PY_EXC events per failing request).
+
+Writes bench/results/YYYY-MM-DD.md (machine, exact command lines, tables) and prints the
+tables. Traffic goes to 127.0.0.1 only; every process started here is stopped on the way out,
+also on failure or Ctrl-C, and kernel.bpf_stats_enabled is restored. There is no pass/fail; the
+exit status is non-zero, with a message saying why, when a stage cannot run.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import lib  # noqa: E402
+
+PYTHON = "/usr/bin/python3"
+GUNICORN = "/usr/bin/gunicorn"
+WRK = "wrk"
+BPFTOOL = "bpftool"
+REPLAY = REPO / "build" / "bench" / "replay"
+UPROBE_COUNT = REPO / "build" / "bench" / "uprobe_count"
+FAIL_SCRIPT = REPO / "bench" / "fail10.lua"
+RESULTS = REPO / "bench" / "results"
+
+WRK_THREADS = 2
+WRK_CONNS = 16
+WORKERS = 2
+XRAY_DAEMON = ("127.0.0.1", 2000)
+UPROBE_FUNCS = ("_PyErr_SetObject", "PyTraceBack_Here")
+
+MODES = [
+    ("A", "untraced"),
+    ("B", "pyspan (stdout exporter to a file)"),
+    ("C", "every exporter enabled against loopback receivers"),
+    ("D", "AWS X-Ray SDK middleware (in-process)"),
+]
+NA_EXPORTERS = "n/a (no network exporter yet)"
+
+WORKLOADS = [
+    ("json", "JSON endpoint: GET /api/activities"),
+    ("fail10", "10%-failing mix: every 10th request GET /api/fail (500 + logged traceback), "
+               "the rest GET /api/activities"),
+]
+
+
+class BenchError(Exception):
+    """A stage cannot run; the message says why."""
+
+
+def log(msg):
+    print("bench: %s" % msg, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes: every one started here is registered, and stopped by cleanup() whatever happens.
+
+STARTED = []
+
+
+def start(name, argv, workdir, env=None):
+    p = lib.Proc(name, argv, workdir, cwd=str(REPO), env=env)
+    STARTED.append(p)
+    return p
+
+
+def cleanup():
+    for p in reversed(STARTED):
+        try:
+            p.stop(signal.SIGINT if p.name.startswith(("pyspan", "uprobe")) else signal.SIGTERM,
+                   10)
+        except Exception as e:  # keep stopping the others
+            print("bench: stopping %s (pid %d): %s" % (p.name, p.pid, e), file=sys.stderr)
+    STARTED.clear()
+
+
+def finish(p, timeout):
+    """Wait for a short-lived process; kill it (and say so) when it overruns."""
+    rc = p.wait(timeout)
+    if rc is None:
+        p.stop(signal.SIGKILL, 5)
+        raise BenchError("%s did not finish within %d s; its stderr:\n%s"
+                         % (p.name, timeout, lib.tail(p.stderr_path)))
+    return rc
+
+
+def service_env():
+    env = dict(os.environ)
+    for k in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
+        env.pop(k, None)
+    return env
+
+
+def start_service(app, port, workdir, name="gunicorn"):
+    argv = [GUNICORN, "--workers", str(WORKERS), "--worker-class", "sync",
+            "--bind", "127.0.0.1:%d" % port, "--chdir", str(REPO), app]
+    gu = start(name, argv, workdir, env=service_env())
+    try:
+        lib.wait_port(port, gu, timeout=30)
+        workers = lib.wait_workers(gu.pid, WORKERS, timeout=30)
+    except lib.SetupError as e:
+        raise BenchError("gunicorn (%s) did not start: %s" % (app, e))
+    return gu, workers
+
+
+def cpu_ticks(pid):
+    try:
+        stat = Path("/proc/%d/stat" % pid).read_text()
+    except OSError:
+        return 0
+    f = stat[stat.rindex(")") + 2:].split()
+    return int(f[11]) + int(f[12])  # utime + stime
+
+
+def tree_cpu_s(pids):
+    return sum(cpu_ticks(p) for p in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def vm_hwm_kb(pid):
+    try:
+        for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+
+def wrk_argv(workload, port, seconds):
+    argv = [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS, "-d%ds" % seconds, "--latency"]
+    if workload == "fail10":
+        argv += ["-s", str(FAIL_SCRIPT), "http://127.0.0.1:%d/" % port]
+    else:
+        argv += ["http://127.0.0.1:%d/api/activities" % port]
+    return argv
+
+
+def wrk_cmdline(workload, seconds):
+    """The command line with the port left as PORT, for the results file."""
+    argv = wrk_argv(workload, 0, seconds)
+    argv[-1] = argv[-1].replace(":0/", ":PORT/")
+    return " ".join(a.replace(str(REPO) + "/", "") for a in argv)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not m:
+        raise ValueError(text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(text):
+    out = {"non2xx": 0, "socket_errors": 0}
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", text)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    p50 = re.search(r"^\s+50%\s+(\S+)", text, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", text, re.M)
+    if not (m and rps and p50 and p99):
+        raise BenchError("cannot read wrk's output:\n%s" % text[-2000:])
+    out["requests"] = int(m.group(1))
+    out["seconds"] = _ms(m.group(2) + m.group(3)) / 1e3
+    out["rps"] = float(rps.group(1))
+    out["p50_ms"] = _ms(p50.group(1))
+    out["p99_ms"] = _ms(p99.group(1))
+    n = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if n:
+        out["non2xx"] = int(n.group(1))
+    s = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if s:
+        out["socket_errors"] = sum(int(x) for x in s.groups())
+    return out
+
+
+def run_wrk(workload, port, seconds, workdir, name="wrk"):
+    p = start(name, wrk_argv(workload, port, seconds), workdir)
+    rc = finish(p, seconds + 60)
+    if rc != 0:
+        raise BenchError("wrk exited %d: %s" % (rc, lib.tail(p.stderr_path)))
+    return parse_wrk(p.stdout_text())
+
+
+# ---------------------------------------------------------------------------------------------
+# The UDP "X-Ray daemon": counts datagrams. Runs as `run.py --udp-sink HOST:PORT`.
+
+
+def udp_sink(addr):
+    host, port = addr.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for opt in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if opt is None:
+            continue
+        try:
+            s.setsockopt(socket.SOL_SOCKET, opt, 16 << 20)
+            break
+        except OSError:
+            continue
+    try:
+        s.bind((host, int(port)))
+    except OSError as e:
+        sys.exit("udp-sink: cannot listen on %s: %s" % (addr, e))
+    counts = {"datagrams": 0, "bytes": 0}
+
+    def snapshot(signum, frame):
+        print(json.dumps(counts), flush=True)
+
+    def stop(signum, frame):
+        print(json.dumps(counts), flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGUSR1, snapshot)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("ready", file=sys.stderr, flush=True)
+    while True:
+        try:
+            d = s.recv(65536)
+        except InterruptedError:
+            continue
+        counts["datagrams"] += 1
+        counts["bytes"] += len(d)
+
+
+def start_udp_sink(workdir):
+    p = start("udp-sink", [PYTHON, str(REPO / "bench" / "run.py"), "--udp-sink",
+                           "%s:%d" % XRAY_DAEMON], workdir)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if "ready" in p.stderr_text():
+            return p
+        if not p.alive():
+            raise BenchError("the UDP sink for the X-Ray SDK did not start: %s"
+                             % lib.tail(p.stderr_path))
+        time.sleep(0.02)
+    raise BenchError("the UDP sink for the X-Ray SDK did not get ready within 10 s")
+
+
+def udp_sink_counts(p, k):
+    """Ask the sink for its counts (SIGUSR1) and return the k-th answer."""
+    p.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = p.stdout_text().splitlines()
+        if len(lines) >= k:
+            return json.loads(lines[k - 1])
+        time.sleep(0.02)
+    raise BenchError("the UDP sink gave no counts: %s" % lib.tail(p.stderr_path))
+
+
+def stop_udp_sink(p, k):
+    p.send_signal(signal.SIGTERM)
+    finish(p, 10)
+    lines = p.stdout_text().splitlines()
+    if len(lines) < k:
+        raise BenchError("the UDP sink printed no counts: %s" % lib.tail(p.stderr_path))
+    return json.loads(lines[k - 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# pyspan
+
+
+def pyspan_prog_ids(pid):
+    """Ids of the BPF programs the process holds open (from /proc/PID/fdinfo)."""
+    ids = set()
+    fd_dir = Path("/proc/%d/fdinfo" % pid)
+    try:
+        entries = list(fd_dir.iterdir())
+    except OSError:
+        return ids
+    for e in entries:
+        try:
+            text = e.read_text()
+        except OSError:
+            continue
+        if "prog_tag:" in text:
+            m = re.search(r"^prog_id:\s+(\d+)", text, re.M)
+            if m:
+                ids.add(int(m.group(1)))
+    return ids
+
+
+def bpf_progs(ids):
+    """bpftool prog show -j for the given program ids: {id: record}."""
+    try:
+        out = subprocess.run([BPFTOOL, "prog", "show", "-j"], capture_output=True, text=True,
+                             timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BenchError("bpftool prog show failed: %s" % e)
+    if out.returncode != 0:
+        raise BenchError("bpftool prog show failed: %s" % out.stderr.strip())
+    return {p["id"]: p for p in json.loads(out.stdout) if p.get("id") in ids}
+
+
+def count_spans(path):
+    """(spans, bad lines, spans with an exception by source, 500 spans)."""
+    spans = bad = fivehundred = 0
+    sources = {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                o = json.loads(line)
+            except ValueError:
+                bad += 1
+                continue
+            if not isinstance(o, dict):
+                bad += 1
+                continue
+            spans += 1
+            src = o.get("pyspan.exception_source")
+            if src:
+                sources[src] = sources.get(src, 0) + 1
+            if o.get("http.response.status_code") == 500:
+                fivehundred += 1
+    return spans, bad, sources, fivehundred
+
+
+def wait_spans_settle(ps, want, timeout=10):
+    """Until stdout holds want lines, or has not grown for a second."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline and ps.alive():
+        try:
+            size = os.path.getsize(ps.stdout_path)
+        except OSError:
+            size = 0
+        if size != last:
+            if ps.stdout_path.read_bytes().count(b"\n") >= want:
+                return
+            last, since = size, time.monotonic()
+        elif time.monotonic() - since >= 1.0:
+            return
+        time.sleep(0.1)
+
+
+def start_pyspan(pids, workdir, extra=(), name="pyspan"):
+    ps = lib.Pyspan(pids, workdir, extra)
+    ps.name = name
+    STARTED.append(ps)
+    try:
+        ps.wait_attached(60)
+    except lib.SetupError as e:
+        raise BenchError("pyspan did not attach: %s" % e)
+    return ps
+
+
+def stop_pyspan(ps):
+    rc = ps.interrupt(timeout=60)
+    summary = ps.summary_line()
+    if rc != 0:
+        raise BenchError("pyspan exited %s after SIGINT; its stderr:\n%s"
+                         % ("(killed)" if rc is None else rc, lib.tail(ps.stderr_path, 20)))
+    if not summary:
+        raise BenchError("pyspan printed no summary; its stderr:\n%s"
+                         % lib.tail(ps.stderr_path, 20))
+    return summary
+
+
+def summary_counts(line):
+    out = {}
+    for key, word in (("events", "events"), ("spans_summary", "spans"),
+                      ("drops", "ring-buffer drops"), ("connections", "connections"),
+                      ("parse_errors", "parse errors"),
+                      ("unmatched", "unmatched responses"),
+                      ("exc_read", "exceptions read"), ("tb_parsed", "tracebacks parsed")):
+        out[key] = lib.summary_number(line, word)
+    m = re.search(r"ring-buffer drops \(([^)]*)\)", line or "")
+    out["drops_by_cause"] = m.group(1) if m else ""
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 1 (and the instrumented (B) runs of stages 2 and 4)
+
+
+def one_run(mode, workload, args, tmp, tag, stats_run=False):
+    """One measured run: fresh service, warm-up, [tracer], wrk, [tracer stop], stop."""
+    wd = Path(tmp) / tag
+    wd.mkdir()
+    res = {"mode": mode, "workload": workload}
+    sink = None
+    app = "bench.xray_app:app" if mode == "D" else "demo.app:app"
+    try:
+        if mode == "D":
+            sink = start_udp_sink(wd)
+        port = lib.free_port()
+        gu, workers = start_service(app, port, wd)
+        run_wrk(workload, port, args.warmup, wd, name="wrk-warmup")
+        ps = None
+        if mode == "B":
+            extra = ["--record", str(wd / "capture.rec")] if stats_run else []
+            ps = start_pyspan([gu.pid], wd, extra)
+            prog_ids = pyspan_prog_ids(ps.pid)
+            res["prog_ids"] = sorted(prog_ids)
+            if stats_run:
+                before = bpf_progs(prog_ids)
+        sink_before = udp_sink_counts(sink, 1) if sink else None
+        cpu0 = tree_cpu_s([gu.pid] + workers)
+        ps_cpu0 = tree_cpu_s([ps.pid]) if ps else 0
+        res.update(run_wrk(workload, port, args.duration, wd))
+        res["service_cpu_s"] = tree_cpu_s([gu.pid] + workers) - cpu0
+        if ps:
+            if stats_run:
+                after = bpf_progs(prog_ids)
+                res["bpf"] = {i: (after[i], before.get(i, {})) for i in after}
+            wait_spans_settle(ps, res["requests"])
+            res["pyspan_cpu_s"] = tree_cpu_s([ps.pid]) - ps_cpu0
+            res["vmhwm_kb"] = vm_hwm_kb(ps.pid)
+            summary = stop_pyspan(ps)
+            res["summary"] = summary
+            res.update(summary_counts(summary))
+            spans, bad, sources, five = count_spans(ps.stdout_path)
+            res.update(spans=spans, bad_lines=bad, exc_sources=sources, spans_500=five)
+            if stats_run:
+                res["recording"] = str(wd / "capture.rec")
+        gu.stop(signal.SIGTERM, 15)
+        if sink:
+            end = stop_udp_sink(sink, 2)
+            res["xray"] = {k: end[k] - sink_before[k] for k in end}
+    finally:
+        # Everything of this run stops here; the registry keeps the others (none).
+        cleanup()
+        if not stats_run:
+            for f in wd.glob("*.stdout"):
+                if f.name.startswith("pyspan"):
+                    f.unlink()
+    return res
+
+
+def stage_overhead(args, tmp):
+    runs = []
+    total = args.rounds * len(WORKLOADS) * 3
+    k = 0
+    for r in range(1, args.rounds + 1):
+        for wl, _ in WORKLOADS:
+            for mode, _ in MODES:
+                if mode == "C":
+                    continue
+                k += 1
+                res = one_run(mode, wl, args, tmp, "r%d-%s-%s" % (r, wl, mode))
+                res["round"] = r
+                runs.append(res)
+                extra = ""
+                if mode == "B":
+                    extra = ", %d spans (%.4f of wrk's requests), %s drops, pyspan VmHWM %s kB" % (
+                        res["spans"], res["spans"] / max(1, res["requests"]), res["drops"],
+                        res["vmhwm_kb"])
+                if mode == "D":
+                    extra = ", %d datagrams to the X-Ray daemon" % res["xray"]["datagrams"]
+                log("[%d/%d] round %d %-6s (%s): %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
+                    "%d requests%s" % (k, total, r, wl, mode, res["rps"], res["p50_ms"],
+                                       res["p99_ms"], res["requests"], extra))
+    return runs
+
+
+def stage_instrumented(args, tmp):
+    """(B) once more per workload with kernel.bpf_stats_enabled=1 and --record: the BPF run
+    times for stage 4 and the recordings for stage 2. Kept out of stage 1's medians: statistics
+    and recording cost something of their own."""
+    old = Path("/proc/sys/kernel/bpf_stats_enabled").read_text().strip()
+    out = {}
+    try:
+        r = subprocess.run(["sysctl", "-q", "-w", "kernel.bpf_stats_enabled=1"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BenchError("sysctl kernel.bpf_stats_enabled=1 failed: %s" % r.stderr.strip())
+        for wl, _ in WORKLOADS:
+            res = one_run("B", wl, args, tmp, "stats-%s" % wl, stats_run=True)
+            out[wl] = res
+            log("instrumented (B) %s: %.0f req/s, %d requests, %d spans, recording %.0f MB"
+                % (wl, res["rps"], res["requests"], res["spans"],
+                   os.path.getsize(res["recording"]) / 1e6))
+    finally:
+        subprocess.run(["sysctl", "-q", "-w", "kernel.bpf_stats_enabled=%s" % old],
+                       capture_output=True)
+    out["_restored"] = old
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 2: pipeline
+
+
+def stage_pipeline(args, tmp, instrumented):
+    out = {}
+    for wl, _ in WORKLOADS:
+        rec = instrumented[wl]["recording"]
+        p = start("replay-%s" % wl, [str(REPLAY), "--seconds", str(args.replay_seconds), rec],
+                  tmp)
+        rc = finish(p, args.replay_seconds + 120)
+        STARTED.remove(p)
+        if rc != 0:
+            raise BenchError("replay of %s exited %d: %s" % (rec, rc, lib.tail(p.stderr_path)))
+        try:
+            res = json.loads(p.stdout_text().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise BenchError("replay printed no result: %s" % lib.tail(p.stderr_path))
+        res["recording_bytes"] = os.path.getsize(rec)
+        out[wl] = res
+        log("pipeline %s: %.0f events/s, %.0f spans/s (%d events in %.2f s, %d passes)"
+            % (wl, res["events_per_s"], res["spans_per_s"], res["events"], res["wall_s"],
+               res["passes"]))
+        os.unlink(rec)  # hundreds of MB: data records are stored at full capture size
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 4c: the uprobe candidates for exception capture, and pyspan's own reads
+
+
+def send_many(port, path, n, expect):
+    bad = 0
+    for _ in range(n):
+        req = lib.Req("GET", path)
+        try:
+            lib.send_one(port, req, timeout=30)
+        except (OSError, http.client.HTTPException) as e:
+            raise BenchError("GET %s failed: %s" % (path, e))
+        if req.status != expect:
+            bad += 1
+    if bad:
+        raise BenchError("%d of %d GET %s answered other than %d" % (bad, n, path, expect))
+
+
+def uc_snapshot(uc, k):
+    uc.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [l for l in uc.stdout_text().splitlines() if l.startswith("{")]
+        if len(lines) >= k:
+            return json.loads(lines[k - 1])["hits"]
+        if not uc.alive():
+            break
+        time.sleep(0.02)
+    raise BenchError("uprobe_count gave no snapshot: %s" % lib.tail(uc.stderr_path))
+
+
+def stage_uprobes(args, tmp):
+    wd = Path(tmp) / "uprobes"
+    wd.mkdir()
+    n = args.requests
+    out = {"requests": n, "funcs": list(UPROBE_FUNCS)}
+    try:
+        port = lib.free_port()
+        gu, workers = start_service("demo.app:app", port, wd)
+        binary = os.path.realpath("/proc/%d/exe" % gu.pid)
+        out["binary"] = binary
+        out["pids"] = [gu.pid] + workers
+        # Warm both workers up: first requests import and cache things.
+        send_many(port, "/api/activities", 200, 200)
+        send_many(port, "/api/fail", 100, 500)
+        argv = [str(UPROBE_COUNT), "--binary", binary]
+        for f in UPROBE_FUNCS:
+            argv += ["--func", f]
+        for pid in [gu.pid] + workers:
+            argv += ["--pid", str(pid)]
+        out["argv"] = " ".join(argv)
+        uc = start("uprobe_count", argv, wd)
+        deadline = time.monotonic() + 30
+        while "uprobe_count: attached" not in uc.stderr_text():
+            if not uc.alive() or time.monotonic() > deadline:
+                raise BenchError("uprobe_count did not attach: %s" % lib.tail(uc.stderr_path))
+            time.sleep(0.05)
+        snaps = [uc_snapshot(uc, 1)]
+        time.sleep(2.0)
+        snaps.append(uc_snapshot(uc, 2))
+        out["idle"] = {f: (snaps[1][f] - snaps[0][f]) / 2.0 for f in UPROBE_FUNCS}
+        k = 2
+        for phase, path, status in (("ordinary", "/api/activities", 200),
+                                    ("failing", "/api/fail", 500)):
+            (wd / phase).mkdir()
+            ps = start_pyspan([gu.pid], wd / phase, name="pyspan-%s" % phase)
+            k += 1
+            s0 = uc_snapshot(uc, k)
+            t0 = time.monotonic()
+            send_many(port, path, n, status)
+            k += 1
+            s1 = uc_snapshot(uc, k)
+            secs = time.monotonic() - t0
+            wait_spans_settle(ps, n)
+            summary = stop_pyspan(ps)
+            spans, bad, sources, five = count_spans(ps.stdout_path)
+            c = summary_counts(summary)
+            out[phase] = {
+                "seconds": secs,
+                "hits": {f: s1[f] - s0[f] for f in UPROBE_FUNCS},
+                "per_request": {f: (s1[f] - s0[f]) / n for f in UPROBE_FUNCS},
+                "pyexc_events": c["exc_read"], "tracebacks_parsed": c["tb_parsed"],
+                "spans": spans, "exception_spans": sources, "summary": summary,
+            }
+            log("uprobes %s: %s per request; pyspan read %s exceptions for %d requests"
+                % (phase, ", ".join("%s %.2f" % (f, out[phase]["per_request"][f])
+                                    for f in UPROBE_FUNCS), c["exc_read"], n))
+        uc.send_signal(signal.SIGINT)
+        finish(uc, 10)
+    finally:
+        cleanup()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Preflight and machine
+
+
+def preflight(args):
+    problems = []
+    if os.geteuid() != 0:
+        raise BenchError("needs root: pyspan and uprobe_count load BPF programs, and "
+                         "kernel.bpf_stats_enabled is a sysctl (uid is %d)" % os.geteuid())
+    if not lib.BTF.exists():
+        problems.append("the kernel exposes no BTF (/sys/kernel/btf/vmlinux)")
+    for path, how in ((lib.PYSPAN, "make pyspan"), (REPLAY, "make build/bench/replay"),
+                      (UPROBE_COUNT, "make build/bench/uprobe_count")):
+        if not os.access(path, os.X_OK):
+            problems.append("%s is missing: run `%s` (or `make bench`)" % (path, how))
+    for tool, pkg in ((WRK, "wrk"), (GUNICORN, "gunicorn"), (BPFTOOL, "bpftool"),
+                      ("sysctl", "procps")):
+        if not shutil.which(tool):
+            problems.append("%s is missing: install the Debian package %s (make deps)"
+                            % (tool, pkg))
+    r = subprocess.run([PYTHON, "-c", "import flask, aws_xray_sdk.core, "
+                        "aws_xray_sdk.ext.flask.middleware"], capture_output=True, text=True)
+    if r.returncode != 0:
+        problems.append("%s cannot import flask and the X-Ray SDK (Debian packages "
+                        "python3-flask, python3-aws-xray-sdk): %s"
+                        % (PYTHON, r.stderr.strip().splitlines()[-1:]))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(XRAY_DAEMON)
+    except OSError as e:
+        problems.append("UDP %s:%d (the X-Ray daemon's port) is taken: %s" % (*XRAY_DAEMON, e))
+    if not Path("/proc/sys/kernel/bpf_stats_enabled").exists():
+        problems.append("this kernel has no kernel.bpf_stats_enabled")
+    if problems:
+        raise BenchError("cannot run:\n  - " + "\n  - ".join(problems))
+
+
+def cmd_out(argv):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        return (r.stdout + r.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def machine():
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    os_name = "?"
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    head = cmd_out(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = cmd_out(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "nproc": os.cpu_count(),
+        "kernel": platform.release(),
+        "cpu": cpu,
+        "os": os_name,
+        "mem_gb": mem_kb / 1048576,
+        "python": cmd_out([PYTHON, "--version"]),
+        "gunicorn": cmd_out([GUNICORN, "--version"]),
+        "flask": cmd_out([PYTHON, "-c", "import flask; print(flask.__version__)"]),
+        "xray": cmd_out(["dpkg-query", "-W", "-f=${Version}", "python3-aws-xray-sdk"]),
+        "wrk": cmd_out([WRK, "-v"]).splitlines()[0] if cmd_out([WRK, "-v"]) else "?",
+        "pyspan": "%s%s" % (head, " (with uncommitted changes)" if dirty else ""),
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt_ratio(x):
+    return "%.3f" % x if x is not None else "-"
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def overhead_tables(runs):
+    """Per workload: the summary table rows, plus medians for the findings."""
+    tables, meds = {}, {}
+    for wl, _ in WORKLOADS:
+        m = {}
+        for mode, _ in MODES:
+            rr = [r for r in runs if r["workload"] == wl and r["mode"] == mode]
+            if rr:
+                m[mode] = {k: med([r[k] for r in rr]) for k in ("rps", "p50_ms", "p99_ms")}
+                m[mode]["runs"] = rr
+        a = m["A"]
+        rows = []
+        for mode, desc in MODES:
+            label = "(%s) %s" % (mode, desc)
+            if mode == "C":
+                rows.append([label] + [NA_EXPORTERS] + ["-"] * 5)
+                continue
+            x = m[mode]
+            rows.append([label, "%.0f" % x["rps"], fmt_ratio(x["rps"] / a["rps"]),
+                         "%.2f" % x["p50_ms"], fmt_ratio(x["p50_ms"] / a["p50_ms"]),
+                         "%.2f" % x["p99_ms"], fmt_ratio(x["p99_ms"] / a["p99_ms"])])
+        tables[wl] = rows
+        meds[wl] = m
+    return tables, meds
+
+
+OVERHEAD_HEADER = ["mode", "req/s", "× untraced", "p50 ms", "× untraced", "p99 ms",
+                   "× untraced"]
+
+
+def per_round_ratios(runs, wl, mode, key):
+    out = []
+    rounds = sorted({r["round"] for r in runs})
+    for rnd in rounds:
+        a = [r for r in runs if r["round"] == rnd and r["workload"] == wl and r["mode"] == "A"]
+        x = [r for r in runs if r["round"] == rnd and r["workload"] == wl and r["mode"] == mode]
+        if a and x:
+            out.append(x[0][key] / a[0][key])
+    return out
+
+
+def bpf_rows(res):
+    rows = []
+    tot_ns = tot_cnt = 0
+    n = res["requests"]
+    for pid_, (after, before) in sorted(res["bpf"].items(), key=lambda kv: kv[1][0]["name"]):
+        ns = after.get("run_time_ns", 0) - before.get("run_time_ns", 0)
+        cnt = after.get("run_cnt", 0) - before.get("run_cnt", 0)
+        miss = after.get("recursion_misses", 0) - before.get("recursion_misses", 0)
+        tot_ns += ns
+        tot_cnt += cnt
+        if cnt == 0:
+            continue
+        rows.append((after["name"], after.get("type", "?"), ns, cnt, ns / n, cnt / n,
+                     ns / cnt, miss))
+    rows.sort(key=lambda r: -r[2])
+    return rows, tot_ns, tot_cnt
+
+
+def report(args, mach, started, runs, inst, pipe, up, elapsed):
+    tables, meds = overhead_tables(runs)
+    date = started.strftime("%Y-%m-%d")
+    L = []
+    w = L.append
+    w("# pyspan benchmark, %s" % date)
+    w("")
+    w("Written by `make bench` (bench/run.py) on %s UTC in %.1f minutes. A benchmark, not a "
+      "test: nothing here passes or fails." % (started.strftime("%Y-%m-%d %H:%M"), elapsed / 60))
+    w("")
+    w("## Machine")
+    w("")
+    w("- %d CPUs (`nproc`), %s, %.1f GiB RAM" % (mach["nproc"], mach["cpu"], mach["mem_gb"]))
+    w("- kernel `%s` (`uname -r`), %s" % (mach["kernel"], mach["os"]))
+    w("- %s (Debian's `/usr/bin/python3`), gunicorn %s, Flask %s, python3-aws-xray-sdk %s, "
+      "%s" % (mach["python"], re.sub(r"[^\d.]", "", mach["gunicorn"]), mach["flask"], mach["xray"],
+              mach["wrk"].split("[")[0].strip()))
+    w("- pyspan at commit %s" % mach["pyspan"])
+    w("- load average (1/5/15 min) at start %s, at end %s. Service, load generator, tracer "
+      "and receivers all share these %d CPUs." % ("/".join(mach["loadavg_start"]),
+                                                  "/".join(mach["loadavg_end"]), mach["nproc"]))
+    w("")
+    w("## Command lines")
+    w("")
+    w("Every measured run starts a fresh service on a free loopback port, warms it up, then "
+      "measures; the port is PORT below.")
+    w("")
+    w("```")
+    w("# service, modes A and B")
+    w("%s --workers %d --worker-class sync --bind 127.0.0.1:PORT --chdir %s demo.app:app"
+      % (GUNICORN, WORKERS, REPO))
+    w("# service, mode D (demo.app's app wrapped by the X-Ray SDK middleware)")
+    w("%s --workers %d --worker-class sync --bind 127.0.0.1:PORT --chdir %s bench.xray_app:app"
+      % (GUNICORN, WORKERS, REPO))
+    w("# warm-up before every measured run (not counted), then the measured load:")
+    for wl, _ in WORKLOADS:
+        w(wrk_cmdline(wl, args.warmup))
+        w(wrk_cmdline(wl, args.duration))
+    w("# mode B, attached after the warm-up; wrk starts once it printed 'pyspan: attached'")
+    w("./pyspan --pid GUNICORN_MASTER_PID > spans.jsonl 2> pyspan.stderr")
+    w("# mode D: the X-Ray 'daemon', a UDP socket that counts datagrams")
+    w("%s bench/run.py --udp-sink %s:%d" % (PYTHON, *XRAY_DAEMON))
+    w("# stage 2 and 4a: one more mode-B run per workload, same wrk command, with")
+    w("sysctl -w kernel.bpf_stats_enabled=1        # restored to %s afterwards" % inst["_restored"])
+    w("./pyspan --pid GUNICORN_MASTER_PID --record capture.rec > spans.jsonl")
+    w("bpftool prog show -j                        # before and after wrk, pyspan's programs")
+    w("build/bench/replay --seconds %s capture.rec" % args.replay_seconds)
+    w("# stage 4c")
+    w(up["argv"].replace(str(REPO) + "/", ""))
+    w("```")
+    w("")
+    w("Rounds: %d, each running, per workload, A B C D in that order (C is not runnable: "
+      "no network exporter exists yet). Values are medians over the rounds; ratios are "
+      "median(mode) / median(A)." % args.rounds)
+    w("")
+    w("(D) configuration (bench/xray_app.py): `xray_recorder.configure(sampling=False, "
+      "service='pyspan-bench-demo', daemon_address='127.0.0.1:2000', "
+      "context_missing='LOG_ERROR')`, no plugins, then `XRayMiddleware(app, xray_recorder)`. "
+      "With sampling off every request is sampled: each one becomes a segment sent as one UDP "
+      "datagram. SDK 0.95 records a failing request's exception in teardown_request, which "
+      "Flask 2.2 runs after the segment was already sent; the wrapper records it at Flask's "
+      "got_request_exception instead, with the SDK's own `segment.add_exception` call.")
+    w("")
+
+    # 1
+    w("## 1. Service overhead")
+    w("")
+    findings = []
+    for wl, desc in WORKLOADS:
+        w("### %s" % desc)
+        w("")
+        w(md_table(OVERHEAD_HEADER, tables[wl]))
+        w("")
+        m = meds[wl]
+        for mode in ("B", "D"):
+            thr = per_round_ratios(runs, wl, mode, "rps")
+            p99 = per_round_ratios(runs, wl, mode, "p99_ms")
+            w("- (%s) per-round throughput ratios %s; p99 ratios %s" % (
+                mode, ", ".join("%.3f" % x for x in thr), ", ".join("%.3f" % x for x in p99)))
+        bruns = m["B"]["runs"]
+        w("- (B) spans / wrk requests per run: %s (wrk counts the requests it completed "
+          "within its duration; a few in flight at its end are served and traced too)"
+          % ", ".join("%d/%d = %.4f" % (r["spans"], r["requests"], r["spans"] / r["requests"])
+                      for r in bruns))
+        w("- (B) ring-buffer drops per run: %s; malformed stdout lines: %d"
+          % (", ".join("%s%s" % (r["drops"], " (%s)" % r["drops_by_cause"]
+                                  if r["drops_by_cause"] else "") for r in bruns),
+             sum(r["bad_lines"] for r in bruns)))
+        if wl == "fail10":
+            w("- (B) failing requests (wrk's non-2xx) and exceptions pyspan read from the "
+              "interpreter (EV_PY_EXC) per run: %s; spans carrying an exception: %s"
+              % (", ".join("%d/%s" % (r["non2xx"], r["exc_read"]) for r in bruns),
+                 ", ".join(json.dumps(r["exc_sources"]) for r in bruns)))
+        w("- (B) pyspan's own CPU during the measured run (median): %.2f s of %d s, i.e. "
+          "%.0f%% of one CPU; the service's CPU per request: A %.0f µs, B %.0f µs, D %.0f µs"
+          % (med([r["pyspan_cpu_s"] for r in bruns]), args.duration,
+             100 * med([r["pyspan_cpu_s"] for r in bruns]) / args.duration,
+             1e6 * med([r["service_cpu_s"] / r["requests"] for r in m["A"]["runs"]]),
+             1e6 * med([r["service_cpu_s"] / r["requests"] for r in bruns]),
+             1e6 * med([r["service_cpu_s"] / r["requests"] for r in m["D"]["runs"]])))
+        druns = m["D"]["runs"]
+        w("- (D) datagrams received by the X-Ray 'daemon' / wrk requests per run: %s"
+          % ", ".join("%d/%d" % (r["xray"]["datagrams"], r["requests"]) for r in druns))
+        errs = [(r["mode"], r["round"], r["socket_errors"]) for r in runs
+                if r["workload"] == wl and r["socket_errors"]]
+        if errs:
+            w("- wrk socket errors: %s" % ", ".join("%s round %d: %d" % e for e in errs))
+        w("")
+        thr = m["B"]["rps"] / m["A"]["rps"]
+        p99_added = m["B"]["p99_ms"] / m["A"]["p99_ms"] - 1
+        findings.append((wl, thr, p99_added))
+    w("Raw runs (req/s, p50 ms, p99 ms, requests):")
+    w("")
+    rows = []
+    for r in runs:
+        rows.append([r["round"], r["workload"], r["mode"], "%.0f" % r["rps"], "%.2f" % r["p50_ms"],
+                     "%.2f" % r["p99_ms"], r["requests"], r["non2xx"]])
+    w(md_table(["round", "workload", "mode", "req/s", "p50 ms", "p99 ms", "requests",
+                "non-2xx"], rows))
+    w("")
+
+    # 2
+    w("## 2. Pipeline (build/bench/replay, one thread)")
+    w("")
+    rows = []
+    for wl, _ in WORKLOADS:
+        p = pipe[wl]
+        rows.append([wl, "%d records, %.0f MB on disk" % (p["records"], p["recording_bytes"] / 1e6),
+                     "%.0f" % p["events_per_s"], "%.0f" % p["spans_per_s"],
+                     "%.0f" % p["events_per_cpu_s"], "%.2f" % (p["events_per_s"] / 1e6),
+                     "%d / %.2f s" % (p["events"], p["wall_s"])])
+    w(md_table(["recording", "size", "events/s", "spans/s", "events/CPU-s",
+                "× 1M events/s target", "events / wall time"], rows))
+    w("")
+    w("Each pass over the recording adds pass << 40 to the connection ids of EV_DATA, "
+      "EV_CONN_OPEN and EV_CONN_CLOSE; spans are encoded by the stdout exporter into "
+      "/dev/null, flushed every 256 events. EV_PY_EXC frames stay unresolved in replay (the "
+      "processes are gone); live pyspan reads each code object once and caches it.")
+    w("")
+
+    # 3
+    w("## 3. Memory")
+    w("")
+    rows = []
+    for wl, _ in WORKLOADS:
+        hw = [r["vmhwm_kb"] for r in meds[wl]["B"]["runs"] if r["vmhwm_kb"]]
+        rows.append(["(B) %s" % wl, "%.1f" % (max(hw) / 1024), "%.1f" % (med(hw) / 1024)])
+    rows.append(["exporter whose backend is down", NA_EXPORTERS, "-"])
+    w(md_table(["pyspan during", "peak RSS MiB (max over runs)", "median over runs"], rows))
+    w("")
+    w("VmHWM from /proc/PID/status, read just before pyspan is stopped.")
+    w("")
+
+    # 4
+    w("## 4. Probe cost")
+    w("")
+    w("### a. BPF run time per request (kernel.bpf_stats_enabled=1, instrumented (B) run)")
+    w("")
+    for wl, _ in WORKLOADS:
+        res = inst[wl]
+        rows, tot_ns, tot_cnt = bpf_rows(res)
+        n = res["requests"]
+        w("%s: %d requests at %.0f req/s; pyspan's %d programs ran %d times for %.1f ms in "
+          "total: **%.2f µs and %.1f program runs per request**."
+          % (wl, n, res["rps"], len(res["bpf"]), tot_cnt, tot_ns / 1e6, tot_ns / n / 1e3,
+             tot_cnt / n))
+        w("")
+        w(md_table(["program", "type", "run_time_ns", "run_cnt", "ns/request", "runs/request",
+                    "ns/run", "recursion misses"],
+                   [[r[0], r[1], r[2], r[3], "%.0f" % r[4], "%.2f" % r[5], "%.0f" % r[6], r[7]]
+                    for r in rows]))
+        w("")
+    w("Syscall tracepoints fire for every process on the machine; pyspan's programs return "
+      "at once for processes it does not trace, but those runs count too (wrk's own "
+      "reads and writes among them).")
+    w("")
+    w("### b. Uprobes installed by pyspan")
+    w("")
+    types = sorted({v[0].get("type", "?") for v in inst["json"]["bpf"].values()})
+    w("None: pyspan installs no uprobe, so there are no uprobe hits per request. Its %d "
+      "programs are of type %s only." % (len(inst["json"]["bpf"]), ", ".join(types)))
+    w("")
+    w("### c. Exception capture: the uprobe candidates pyspan rejected, and pyspan's reads")
+    w("")
+    w("Hits counted by uprobes on `%s` in the gunicorn master and its %d workers (%d requests "
+      "per kind after a warm-up of 200 ordinary and 100 failing requests; requests sent one "
+      "at a time, each on a new connection)." % (up["binary"], WORKERS, up["requests"]))
+    w("")
+    rows = []
+    for f in UPROBE_FUNCS:
+        rows.append(["uprobe `%s`" % f, "%.2f" % up["ordinary"]["per_request"][f],
+                     "%.2f" % up["failing"]["per_request"][f],
+                     "%.1f/s" % up["idle"][f]])
+    o, fl = up["ordinary"], up["failing"]
+    rows.append(["pyspan: EV_PY_EXC reads (BPF at the stderr write)",
+                 "%.3f" % ((o["pyexc_events"] or 0) / up["requests"]),
+                 "%.3f" % ((fl["pyexc_events"] or 0) / up["requests"]), "0"])
+    rows.append(["pyspan: tracebacks parsed from stderr text (fallback)",
+                 "%.3f" % ((o["tracebacks_parsed"] or 0) / up["requests"]),
+                 "%.3f" % ((fl["tracebacks_parsed"] or 0) / up["requests"]), "0"])
+    w(md_table(["candidate", "per ordinary request (/api/activities)",
+                "per failing request (/api/fail)", "idle (no requests)"], rows))
+    w("")
+    w("Raw: ordinary %s; failing %s; spans with an exception: ordinary %s, failing %s."
+      % (json.dumps(o["hits"]), json.dumps(fl["hits"]), json.dumps(o["exception_spans"]),
+         json.dumps(fl["exception_spans"])))
+    w("")
+
+    # Findings
+    w("## Against the targets")
+    w("")
+    for wl, thr, p99_added in findings:
+        w("- %s: (B) throughput %.1f%% of untraced (target ≥ 98%%: %s); p99 %+.1f%% "
+          "(target ≤ +5%%: %s)" % (wl, 100 * thr, "met" if thr >= 0.98 else "NOT met",
+                                   100 * p99_added, "met" if p99_added <= 0.05 else "NOT met"))
+    for wl, _ in WORKLOADS:
+        eps = pipe[wl]["events_per_s"]
+        w("- pipeline, %s recording: %.0f events/s = %.2f× the 1,000,000 events/s target (%s)"
+          % (wl, eps, eps / 1e6, "met" if eps >= 1e6 else "NOT met"))
+    w("")
+    return "\n".join(L), tables
+
+
+def print_tables(tables, pipe, inst, up):
+    for wl, desc in WORKLOADS:
+        print("\n%s" % desc)
+        rows = [OVERHEAD_HEADER] + tables[wl]
+        widths = [max(len(str(r[i])) for r in rows) for i in range(len(OVERHEAD_HEADER))]
+        for r in rows:
+            print("  ".join(str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i])
+                            for i, c in enumerate(r)))
+    print("\npipeline: " + "; ".join("%s %.0f events/s, %.0f spans/s"
+                                     % (wl, pipe[wl]["events_per_s"], pipe[wl]["spans_per_s"])
+                                     for wl, _ in WORKLOADS))
+    for wl, _ in WORKLOADS:
+        rows, tot_ns, tot_cnt = bpf_rows(inst[wl])
+        print("BPF %s: %.2f µs, %.1f runs per request" % (wl, tot_ns / inst[wl]["requests"] / 1e3,
+                                                         tot_cnt / inst[wl]["requests"]))
+    for phase in ("ordinary", "failing"):
+        print("uprobe hits per %s request: %s; pyspan EV_PY_EXC %.3f" % (
+            phase, ", ".join("%s %.2f" % (f, up[phase]["per_request"][f]) for f in UPROBE_FUNCS),
+            (up[phase]["pyexc_events"] or 0) / up["requests"]))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    ap.add_argument("--duration", type=int, default=10, help="wrk seconds per run (default 10)")
+    ap.add_argument("--warmup", type=int, default=2, help="wrk warm-up seconds (default 2)")
+    ap.add_argument("--requests", type=int, default=1000,
+                    help="requests per kind for the uprobe counts (default 1000)")
+    ap.add_argument("--replay-seconds", type=float, default=3.0)
+    ap.add_argument("--out", help="results file (default bench/results/YYYY-MM-DD.md)")
+    ap.add_argument("--quick", action="store_true",
+                    help="1 round of 3 s runs, 200 requests: checks the bench, not pyspan")
+    ap.add_argument("--udp-sink", metavar="HOST:PORT", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.udp_sink:
+        udp_sink(args.udp_sink)
+        return
+    if args.quick:
+        args.rounds, args.duration, args.warmup, args.requests = 1, 3, 1, 200
+        args.replay_seconds = 1.0
+    if args.rounds < 1 or args.duration < 1 or args.requests < 1:
+        sys.exit("bench: --rounds, --duration and --requests must be positive")
+
+    lib.exit_on_sigterm()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.monotonic()
+    est = args.rounds * len(WORKLOADS) * 3 * (args.duration + args.warmup + 5) \
+        + 2 * (args.duration + args.warmup + 8) + 60
+    stage = "preflight"
+    try:
+        preflight(args)
+        mach = machine()
+        log("%d CPUs, kernel %s, %s; about %d minutes"
+            % (mach["nproc"], mach["kernel"], mach["cpu"], round(est / 60)))
+        with tempfile.TemporaryDirectory(prefix="pyspan-bench-") as tmp:
+            stage = "1 (service overhead)"
+            log("stage 1: service overhead, %d rounds x %d workloads x modes A B D, "
+                "%d s each" % (args.rounds, len(WORKLOADS), args.duration))
+            runs = stage_overhead(args, tmp)
+            stage = "4a (BPF run time) and the recordings for stage 2"
+            log("stage 4a: BPF run time per request, and recordings for stage 2")
+            inst = stage_instrumented(args, tmp)
+            stage = "2 (pipeline)"
+            log("stage 2: pipeline replay")
+            pipe = stage_pipeline(args, tmp, inst)
+            stage = "4c (uprobe candidates)"
+            log("stage 4c: uprobe candidates for exception capture")
+            up = stage_uprobes(args, tmp)
+        mach["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+        text, tables = report(args, mach, started, runs, inst, pipe, up, time.monotonic() - t0)
+    except BenchError as e:
+        cleanup()
+        sys.exit("bench: stage %s cannot run: %s" % (stage, e))
+    except lib.SetupError as e:
+        cleanup()
+        sys.exit("bench: stage %s cannot run: %s" % (stage, e))
+    finally:
+        cleanup()
+
+    out = Path(args.out) if args.out else RESULTS / ("%s.md" % started.strftime("%Y-%m-%d"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_name(out.name + ".tmp")
+    tmp_out.write_text(text + "\n")
+    os.replace(tmp_out, out)
+    print_tables(tables, pipe, inst, up)
+    log("results written to %s (%.1f minutes)" % (out, (time.monotonic() - t0) / 60))
+
+
+if __name__ == "__main__":
+    main()
