@@ -10,7 +10,7 @@ PYTHON    := /usr/bin/python3
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 INCLUDES  := -Iinclude -Iuser -I$(BUILD)
-LDLIBS    := -lbpf -lelf -lz -lcjson -lm
+LDLIBS    := -lbpf -lelf -lz -lcjson -lcurl -lcrypto -lm
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
