@@ -3,11 +3,20 @@
 Daemon mode: gunicorn traced with `--export stdout,xray --sampling all` against a loopback UDP
 receiver that checks every datagram as the X-Ray daemon would (header line, JSON document,
 required fields, at most 64 kB); every segment is matched to the request that made it, field
-by field. Also the usage errors (exit 2) the X-Ray options add. Needs root and kernel BTF for
-the tracing parts; otherwise they are skipped. `-v` prints passing checks too.
+by field.
+
+Api mode (`--xray-mode api`): a loopback HTTP server stands in for PutTraceSegments. It checks
+every request's SigV4 signature by recomputing it with botocore (Debian's python3-botocore)
+over the request it received, and answers like the service: a 429 burst, a 500, one document
+reported in UnprocessedTraceSegments; then a second run where it refuses a batch with a 400
+and reports every document of the next batch unprocessed, which pyspan must count as dropped.
+
+Also the usage errors (exit 2) the X-Ray options add. Needs root and kernel BTF for the
+tracing parts; otherwise they are skipped. `-v` prints passing checks too.
 
 /usr/bin/python3 tests/e2e/test_xray.py [-v]
 """
+import http.server
 import json
 import os
 import re
@@ -32,6 +41,10 @@ SERVICE_XRAY = "shop api e2e"
 XRAY_PARENT = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 XRAY_UNSAMPLED = "Root=1-5759e988-bd862e3fe1be46a994272794;Parent=53995c3f42cd8ad9;Sampled=0"
 CLOCK_SLACK_S = 1.0
+AKID = "AKIDPYSPANE2E"
+SECRET = "e2e/secret+key/DO-NOT-LOG"
+TOKEN = "e2e-session-token-DO-NOT-LOG"
+REGION = "eu-west-1"
 
 
 class PyspanEnv(lib.Pyspan):
@@ -91,6 +104,105 @@ class UdpDaemon:
         self._stop = True
         self.thread.join(2)
         self.sock.close()
+
+
+class XrayApi:
+    """A loopback PutTraceSegments. behave(n, ids) -> (status, headers, body, unprocessed ids)
+    decides each answer; n counts requests from 1."""
+
+    def __init__(self, behave):
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        self.behave = behave
+        self.docs = {}  # id -> document, as accepted
+        self.requests = 0
+        self.bad = []  # what was wrong with a request
+        self.statuses = []
+        self.batch_sizes = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                api.requests += 1
+                n = api.requests
+                problem = api.verify(self, body, SigV4Auth, AWSRequest, Credentials)
+                if problem:
+                    api.bad.append(problem)
+                    return self.answer(403, {}, {"__type": "InvalidSignatureException",
+                                                 "message": problem})
+                try:
+                    docs = [json.loads(d) for d in json.loads(body)["TraceSegmentDocuments"]]
+                except (ValueError, KeyError, TypeError) as e:
+                    api.bad.append("body: %s" % e)
+                    return self.answer(400, {}, {"__type": "InvalidRequestException"})
+                api.batch_sizes.append(len(docs))
+                status, headers, reply, unprocessed = api.behave(n, [d.get("id") for d in docs])
+                api.statuses.append(status)
+                if status == 200:
+                    for d in docs:
+                        if d.get("id") not in unprocessed:
+                            api.docs[d.get("id")] = d
+                    reply = {"UnprocessedTraceSegments": [
+                        {"Id": i, "ErrorCode": "InvalidSegment", "Message": "try again"}
+                        for i in unprocessed]}
+                self.answer(status, headers, reply)
+
+            def answer(self, status, headers, reply):
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def verify(self, h, body, SigV4Auth, AWSRequest, Credentials):
+        """None when the request is what PutTraceSegments accepts, else what is wrong."""
+        if h.path != "/TraceSegments":
+            return "path %r" % h.path
+        auth = h.headers.get("Authorization", "")
+        m = re.match(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request,"
+                     r" SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$", auth)
+        if not m:
+            return "Authorization header %r" % auth[:60]
+        akid, date, region, service, signed, sig = m.groups()
+        amz_date = h.headers.get("X-Amz-Date", "")
+        if (akid, region, service) != (AKID, REGION, "xray") or not amz_date.startswith(date):
+            return "credential scope %s/%s/%s/%s" % (akid, date, region, service)
+        when = time.mktime(time.strptime(amz_date, "%Y%m%dT%H%M%SZ")) - time.timezone
+        if abs(when - time.time()) > 300:
+            return "X-Amz-Date %s is not now" % amz_date
+        names = signed.split(";")
+        for need in ("content-type", "host", "x-amz-date", "x-amz-security-token"):
+            if need not in names:
+                return "%s is not signed (%s)" % (need, signed)
+        if h.headers.get("X-Amz-Security-Token") != TOKEN:
+            return "session token header"
+        # botocore recomputes the signature over exactly what arrived.
+        req = AWSRequest(method="POST", url="http://127.0.0.1:%d%s" % (self.port, h.path),
+                         data=body, headers={n: h.headers.get(n, "") for n in names})
+        req.context["timestamp"] = amz_date
+        signer = SigV4Auth(Credentials(AKID, SECRET, TOKEN), "xray", REGION)
+        canonical = signer.canonical_request(req)
+        want = signer.signature(signer.string_to_sign(req, canonical), req)
+        if want != sig:
+            return "signature %s, botocore computes %s" % (sig, want)
+        return None
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def required_fields(t, what, d):
@@ -256,6 +368,146 @@ def scenario_daemon(t, tmp):
         daemon.stop()
 
 
+def api_env(api):
+    env = {k: "" for k in os.environ if k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET,
+                "AWS_SESSION_TOKEN": TOKEN, "AWS_REGION": REGION,
+                "AWS_EC2_METADATA_DISABLED": "true"})
+    return env
+
+
+def run_api(t, tmp, mode, api, client):
+    """gunicorn traced with --xray-mode api against api; client(port) sends the requests.
+    Returns (requests, pyspan) after pyspan exited."""
+    port = lib.free_port()
+    gu = ps = None
+    try:
+        gu = lib.start_gunicorn(port, tmp)
+        lib.wait_port(port, gu)
+        lib.wait_workers(gu.pid, 2)
+        ps = PyspanEnv([gu.pid], tmp, ["--export", "xray", "--xray-mode", "api",
+                                       "--xray-endpoint", "http://127.0.0.1:%d" % api.port,
+                                       "--sampling", "all", "--service-name", SERVICE,
+                                       "--service-version", "2.3.4"], env=api_env(api))
+        ps.wait_attached(30)
+        reqs = client(port)
+        return reqs, ps, port
+    except lib.SetupError as e:
+        t.fail("%s: scenario setup" % mode, "processes start and pyspan attaches", str(e))
+        if ps is not None:
+            ps.stop(signal.SIGINT, 10)
+        return None, None, None
+    finally:
+        if gu is not None and ps is None:
+            gu.stop(signal.SIGTERM, 10)
+        run_api.gunicorn = gu
+
+
+def stop_api_run(t, mode, ps):
+    rc = ps.interrupt(timeout=20)
+    t.eq("%s: pyspan exit code" % mode, rc, 0)
+    err = ps.stderr_text()
+    t.check("%s: no secret on stderr" % mode, SECRET not in err and TOKEN not in err,
+            "neither the secret key nor the session token", "found")
+    if run_api.gunicorn is not None:
+        run_api.gunicorn.stop(signal.SIGTERM, 10)
+
+
+def scenario_api(t, tmp):
+    """Throttled twice, then a 500, then one document unprocessed once: all arrive."""
+    mode = "api"
+    first_unprocessed = []
+
+    def behave(n, ids):
+        if n <= 2:
+            return 429, {"Retry-After": "0"}, {"__type": "ThrottledException",
+                                                "message": "Rate exceeded"}, []
+        if n == 3:
+            return 500, {}, {"__type": "InternalFailure"}, []
+        if not first_unprocessed and ids:
+            first_unprocessed.append(ids[0])
+            return 200, {}, None, [ids[0]]
+        return 200, {}, None, []
+
+    api = XrayApi(behave)
+    try:
+        reqs, ps, port = run_api(t, tmp, mode, api, client_mix)
+        if reqs is None:
+            return
+        sent = [r for r in reqs if r.label != "x-ray unsampled"]
+        deadline = time.monotonic() + 20
+        while len(api.docs) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        t.eq("%s: segments delivered while tracing (before SIGINT)" % mode, len(api.docs),
+             len(sent))
+        stop_api_run(t, mode, ps)
+        t.check("%s: every request's SigV4 signature verifies with botocore" % mode,
+                not api.bad and api.requests > 0, "no bad request", api.bad[:3])
+        t.check("%s: the service saw the 429 burst, the 500 and then success" % mode,
+                api.statuses[:3] == [429, 429, 500] and 200 in api.statuses,
+                "[429, 429, 500, 200...]", api.statuses)
+        t.check("%s: at most 50 documents per request" % mode,
+                all(0 < n <= 50 for n in api.batch_sizes), "1..50", api.batch_sizes)
+        t.check("%s: the unprocessed document was sent again and accepted" % mode,
+                bool(first_unprocessed) and first_unprocessed[0] in api.docs,
+                "accepted on retry", first_unprocessed)
+        t.eq("%s: segments received == requests sent (less the unsampled one)" % mode,
+             len(api.docs), len(sent))
+        match(t, mode, reqs, list(api.docs.values()), port)
+        line = export_line(ps, "xray")
+        m = re.search(r"(\d+) sent, (\d+) retried, (\d+) dropped", line or "")
+        t.check("%s: summary: all sent, retries counted, none dropped" % mode,
+                m is not None and int(m.group(1)) == len(sent) and int(m.group(2)) > 0
+                and int(m.group(3)) == 0, "%d sent, >0 retried, 0 dropped" % len(sent), line)
+        if t.failed:
+            t.note("pyspan stderr:\n%s" % lib.tail(ps.stderr_path, 12))
+    finally:
+        api.stop()
+
+
+def scenario_api_rejects(t, tmp):
+    """A 400 is not retried and is logged once with the service's words; documents
+    unprocessed twice are dropped; both are counted."""
+    mode = "api-rejects"
+
+    def behave(n, ids):
+        if n == 1:
+            return 400, {}, {"__type": "InvalidRequestException",
+                             "message": "bad segments in batch"}, []
+        return 200, {}, None, list(ids)
+
+    def client(port):
+        first = [lib.send_one(port, Req("GET", "/api/activities/%d" % i)) for i in (1, 2, 3)]
+        time.sleep(2.5)  # the first batch goes (and is refused) before these are made
+        return first + [lib.send_one(port, Req("GET", "/health")) for _ in range(2)]
+
+    api = XrayApi(behave)
+    try:
+        reqs, ps, port = run_api(t, tmp, mode, api, client)
+        if reqs is None:
+            return
+        deadline = time.monotonic() + 10
+        while api.requests < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        stop_api_run(t, mode, ps)
+        t.check("%s: signatures verify" % mode, not api.bad, "none bad", api.bad[:3])
+        t.eq("%s: requests: the refused batch once (not retried), a batch, its retry"
+             % mode, api.statuses, [400, 200, 200])
+        err = ps.stderr_text().splitlines()
+        refused = [l for l in err if "InvalidRequestException: bad segments in batch" in l]
+        t.eq("%s: the 400 logged once with the service's message" % mode, len(refused), 1)
+        line = export_line(ps, "xray")
+        t.check("%s: summary: 0 sent, 2 retried, 5 dropped" % mode,
+                line is not None and "0 sent, 2 retried, 5 dropped" in line,
+                "0 sent, 2 retried, 5 dropped", line)
+        t.eq("%s: nothing accepted" % mode, len(api.docs), 0)
+        if t.failed:
+            t.note("pyspan stderr:\n%s" % lib.tail(ps.stderr_path, 12))
+    finally:
+        api.stop()
+
+
 def usage_errors(t):
     """Bad X-Ray input: one clear line on stderr, exit 2, before attaching to anything."""
     base = [str(lib.PYSPAN), "--pid", str(os.getpid())]
@@ -269,6 +521,9 @@ def usage_errors(t):
         ("unknown --export name", ["--export", "stdout,honeypot"], {}, "honeypot"),
         ("bad --sampling", ["--sampling", "1.5"], {}, "--sampling"),
         ("bad --xray-mode", ["--export", "xray", "--xray-mode", "agent"], {}, "--xray-mode"),
+        ("api mode without a region", ["--export", "xray", "--xray-mode", "api"],
+         {"AWS_CONFIG_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"},
+         "AWS_REGION"),
     ]
     for what, args, env, mention in cases:
         e = dict(env0)
@@ -295,7 +550,8 @@ def main():
         t.skip("kernel has no BTF (%s is missing): pyspan cannot run here" % lib.BTF)
         t.finish()
     with tempfile.TemporaryDirectory(prefix="pyspan-e2e-xray-") as tmp:
-        for name, scenario in (("daemon", scenario_daemon),):
+        for name, scenario in (("daemon", scenario_daemon), ("api", scenario_api),
+                               ("api-rejects", scenario_api_rejects)):
             t0 = time.monotonic()
             print("== %s" % name)
             d = Path(tmp, name)

@@ -10,6 +10,7 @@
 #include "export/xray_segment.h"
 #include "log.h"
 #include "net/udp.h"
+#include "tracectx.h"
 
 #define DAEMON_HEADER "{\"format\": \"json\", \"version\": 1}\n"
 /* Header plus document stay under 64 kB, the daemon's read buffer and X-Ray's document
@@ -107,8 +108,12 @@ static void xray_span(struct exporter *ex, const struct span *s)
 	}
 	if (cut)
 		x->truncated++;
-	if (x->api)
-		xray_api_add(x->client, doc); /* takes doc */
+	if (x->api) {
+		char id[17];
+
+		tracectx_hex(s->span_id, 8, id);
+		xray_api_add(x->client, doc, id); /* takes doc */
+	}
 	else {
 		daemon_send(x, doc);
 		free(doc);
