@@ -44,6 +44,8 @@ static const char usage_text[] =
 	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
 	"      --xray-endpoint URL  api mode: X-Ray endpoint (default $AWS_ENDPOINT_URL_XRAY,\n"
 	"                         else https://xray.REGION.amazonaws.com)\n"
+	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
+	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"  -v, --verbose          debug messages on stderr, libbpf's included\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n"
@@ -63,6 +65,7 @@ enum {
 	OPT_SERVICE_VERSION,
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
+	OPT_FLUSH_DEADLINE,
 };
 
 static const char *const known_exports[] = { "stdout", "xray" };
@@ -80,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "service-version", required_argument, NULL, OPT_SERVICE_VERSION },
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
+	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -167,6 +171,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->sampling.mode = SAMPLING_ALL;
 	cfg->sampling.rate = 1.0;
 	cfg->sampling.keep_errors = 1;
+	cfg->flush_deadline_s = 5;
 
 	opterr = 0; /* our own messages: one line each */
 	optind = 1;
@@ -226,6 +231,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 		}
 		case OPT_KEEP_ERRORS:
 			cfg->sampling.keep_errors = 1;
+	cfg->flush_deadline_s = 5;
 			break;
 		case OPT_NO_KEEP_ERRORS:
 			cfg->sampling.keep_errors = 0;
@@ -255,6 +261,10 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 				return CLI_USAGE_ERROR;
 			}
 			cfg->xray_endpoint = optarg;
+			break;
+		case OPT_FLUSH_DEADLINE:
+			if (parse_uint("--flush-deadline", optarg, 0, 600, &cfg->flush_deadline_s))
+				return CLI_USAGE_ERROR;
 			break;
 		case 'v':
 			cfg->verbose = 1;

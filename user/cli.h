@@ -25,6 +25,7 @@ struct config {
 	const char *service_version;  /* --service-version */
 	int xray_api;                 /* --xray-mode api */
 	const char *xray_endpoint;    /* --xray-endpoint URL */
+	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
 };
 
 enum cli_result {

@@ -20,7 +20,6 @@
 
 #define POLL_MS 100
 #define TICK_NS (500ull * 1000000ull)
-#define CLOSE_DEADLINE_S 5.0
 
 static volatile sig_atomic_t stop;
 
@@ -72,7 +71,7 @@ static int open_exporters(const struct config *cfg)
 				.api = cfg->xray_api,
 				.endpoint = cfg->xray_endpoint,
 				.service_version = cfg->service_version,
-				.close_deadline_s = CLOSE_DEADLINE_S,
+				.close_deadline_s = cfg->flush_deadline_s,
 			};
 
 			ex = export_xray_new(&xo);

@@ -16,6 +16,7 @@ tracing parts; otherwise they are skipped. `-v` prints passing checks too.
 
 /usr/bin/python3 tests/e2e/test_xray.py [-v]
 """
+import email.utils
 import http.server
 import json
 import os
@@ -420,8 +421,10 @@ def scenario_api(t, tmp):
 
     def behave(n, ids):
         if n <= 2:
-            return 429, {"Retry-After": "0"}, {"__type": "ThrottledException",
-                                                "message": "Rate exceeded"}, []
+            # Both Retry-After forms: seconds, then an HTTP-date (now, so no wait).
+            ra = "0" if n == 1 else email.utils.formatdate(usegmt=True)
+            return 429, {"Retry-After": ra}, {"__type": "ThrottledException",
+                                               "message": "Rate exceeded"}, []
         if n == 3:
             return 500, {}, {"__type": "InternalFailure"}, []
         if not first_unprocessed and ids:
@@ -508,6 +511,69 @@ def scenario_api_rejects(t, tmp):
         api.stop()
 
 
+def scenario_api_hangs(t, tmp):
+    """A service that accepts and never answers: pyspan still stops within --flush-deadline
+    and counts what it could not deliver."""
+    mode = "api-hangs"
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        lsock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(lsock.accept()[0])
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    th = threading.Thread(target=accept, daemon=True)
+    th.start()
+    port = lib.free_port()
+    gu = ps = None
+    try:
+        gu = lib.start_gunicorn(port, tmp)
+        lib.wait_port(port, gu)
+        lib.wait_workers(gu.pid, 2)
+        env = api_env(None)
+        ps = PyspanEnv([gu.pid], tmp, ["--export", "xray", "--xray-mode", "api",
+                                       "--xray-endpoint",
+                                       "http://127.0.0.1:%d" % lsock.getsockname()[1],
+                                       "--sampling", "all", "--flush-deadline", "2"], env=env)
+        ps.wait_attached(30)
+        for i in range(3):
+            lib.send_one(port, Req("GET", "/api/activities/%d" % (i + 1)))
+        time.sleep(1.5)  # the batch is on the wire, unanswered
+        t0 = time.monotonic()
+        rc = ps.interrupt(timeout=15)
+        took = time.monotonic() - t0
+        t.eq("%s: pyspan exit code" % mode, rc, 0)
+        t.check("%s: stopped within the 2 s flush deadline (plus slack)" % mode, took < 4.5,
+                "< 4.5 s", "%.1f s" % took)
+        t.check("%s: the service saw the request" % mode, len(held) >= 1, ">= 1 connection",
+                len(held))
+        line = export_line(ps, "xray")
+        t.check("%s: summary: 0 sent, 3 dropped" % mode,
+                line is not None and "0 sent, 0 retried, 3 dropped" in line,
+                "0 sent, 0 retried, 3 dropped", line)
+    except lib.SetupError as e:
+        t.fail("%s: scenario setup" % mode, "processes start and pyspan attaches", str(e))
+    finally:
+        if ps is not None:
+            ps.stop(signal.SIGINT, 10)
+        if gu is not None:
+            gu.stop(signal.SIGTERM, 10)
+        stop.set()
+        th.join(2)
+        for c in held:
+            c.close()
+        lsock.close()
+
+
 def usage_errors(t):
     """Bad X-Ray input: one clear line on stderr, exit 2, before attaching to anything."""
     base = [str(lib.PYSPAN), "--pid", str(os.getpid())]
@@ -521,6 +587,7 @@ def usage_errors(t):
         ("unknown --export name", ["--export", "stdout,honeypot"], {}, "honeypot"),
         ("bad --sampling", ["--sampling", "1.5"], {}, "--sampling"),
         ("bad --xray-mode", ["--export", "xray", "--xray-mode", "agent"], {}, "--xray-mode"),
+        ("bad --flush-deadline", ["--flush-deadline", "soon"], {}, "--flush-deadline"),
         ("api mode without a region", ["--export", "xray", "--xray-mode", "api"],
          {"AWS_CONFIG_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"},
          "AWS_REGION"),
@@ -551,7 +618,8 @@ def main():
         t.finish()
     with tempfile.TemporaryDirectory(prefix="pyspan-e2e-xray-") as tmp:
         for name, scenario in (("daemon", scenario_daemon), ("api", scenario_api),
-                               ("api-rejects", scenario_api_rejects)):
+                               ("api-rejects", scenario_api_rejects),
+                               ("api-hangs", scenario_api_hangs)):
             t0 = time.monotonic()
             print("== %s" % name)
             d = Path(tmp, name)

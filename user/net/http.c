@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "net/http.h"
 
@@ -49,9 +50,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	struct transfer *t = ud;
 	size_t len = size * n;
 
-	/* Only the seconds form: an HTTP-date would need the server's clock to be ours. */
+	/* Seconds, or an HTTP-date (then measured against our clock). */
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		char tmp[32];
+		char tmp[64];
 		size_t k = len - 12 < sizeof(tmp) - 1 ? len - 12 : sizeof(tmp) - 1;
 		char *end;
 		double v;
@@ -59,8 +60,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		memcpy(tmp, p + 12, k);
 		tmp[k] = '\0';
 		v = strtod(tmp, &end);
-		if (end != tmp && v >= 0)
+		while (*end == ' ' || *end == '\r' || *end == '\n')
+			end++;
+		if (end != tmp && !*end && v >= 0) {
 			t->retry_after_s = v;
+		} else {
+			time_t when = curl_getdate(tmp, NULL);
+
+			if (when != -1)
+				t->retry_after_s = when > time(NULL) ? (double)(when - time(NULL)) : 0;
+		}
 	}
 	return len;
 }
