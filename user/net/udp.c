@@ -11,8 +11,6 @@
 
 struct udp_sender {
 	int fd;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
 };
 
 struct udp_sender *udp_open(const char *host, int port, const char **err)
@@ -35,24 +33,26 @@ struct udp_sender *udp_open(const char *host, int port, const char **err)
 		*err = "out of memory";
 		return NULL;
 	}
-	/* Unconnected: an ICMP "port unreachable" from a daemon not yet up must not turn the
-	 * next send into ECONNREFUSED. */
+	/* Connected, so an ICMP "port unreachable" (no daemon listening) comes back as
+	 * ECONNREFUSED on a later send and is counted instead of vanishing. */
 	u->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->fd >= 0 && connect(u->fd, res->ai_addr, res->ai_addrlen)) {
+		close(u->fd);
+		u->fd = -1;
+	}
 	if (u->fd < 0) {
 		*err = strerror(errno);
 		freeaddrinfo(res);
 		free(u);
 		return NULL;
 	}
-	memcpy(&u->addr, res->ai_addr, res->ai_addrlen);
-	u->addrlen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return u;
 }
 
 int udp_send(struct udp_sender *u, const void *buf, size_t len)
 {
-	ssize_t n = sendto(u->fd, buf, len, 0, (struct sockaddr *)&u->addr, u->addrlen);
+	ssize_t n = send(u->fd, buf, len, 0);
 
 	if (n < 0)
 		return -errno;
