@@ -3,13 +3,15 @@
 Daemon mode: gunicorn traced with `--export stdout,xray --sampling all` against a loopback UDP
 receiver that checks every datagram as the X-Ray daemon would (header line, JSON document,
 required fields, at most 64 kB); every segment is matched to the request that made it, field
-by field.
+by field. Then `--sampling 0`: only failed requests and the caller's Sampled=1 reach either
+exporter, and every decision is counted.
 
 Api mode (`--xray-mode api`): a loopback HTTP server stands in for PutTraceSegments. It checks
 every request's SigV4 signature by recomputing it with botocore (Debian's python3-botocore)
 over the request it received, and answers like the service: a 429 burst, a 500, one document
 reported in UnprocessedTraceSegments; then a second run where it refuses a batch with a 400
-and reports every document of the next batch unprocessed, which pyspan must count as dropped.
+and reports every document of the next batch unprocessed, which pyspan must count as dropped;
+and a service that never answers, which must not hold pyspan past --flush-deadline.
 
 Also the usage errors (exit 2) the X-Ray options add. Needs root and kernel BTF for the
 tracing parts; otherwise they are skipped. `-v` prints passing checks too.
@@ -369,6 +371,53 @@ def scenario_daemon(t, tmp):
         daemon.stop()
 
 
+def scenario_sampling(t, tmp):
+    """--sampling 0 keeps only what must be kept: failed requests and the caller's Sampled=1,
+    for every exporter alike (stdout and xray get the same requests)."""
+    mode = "sampling-0"
+    port = lib.free_port()
+    gu = ps = None
+    daemon = UdpDaemon()
+    try:
+        gu = lib.start_gunicorn(port, tmp)
+        lib.wait_port(port, gu)
+        lib.wait_workers(gu.pid, 2)
+        ps = PyspanEnv([gu.pid], tmp, ["--export", "stdout,xray", "--sampling", "0"],
+                       env={"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:%d" % daemon.port})
+        ps.wait_attached(30)
+        reqs = client_mix(port)
+        kept = sorted(r.label for r in reqs if r.status >= 400 or r.label == "x-ray parent")
+        rc = ps.interrupt(timeout=15)
+        t.eq("%s: pyspan exit code" % mode, rc, 0)
+        time.sleep(0.3)
+
+        def label(method, path):
+            for r in reqs:
+                if (r.method, r.path) == (method, path):
+                    return r.label
+            return "%s %s" % (method, path)
+
+        got_x = sorted(label(d["http"]["request"]["method"],
+                             re.sub(r"^http://[^/]*", "", d["http"]["request"]["url"])
+                             .split("?")[0]) for d in daemon.docs)
+        spans, _ = ps.spans()
+        got_s = sorted(label(s.get("http.request.method"), s.get("url.path")) for s in spans)
+        t.eq("%s: xray got the errors and the caller-sampled request only" % mode, got_x, kept)
+        t.eq("%s: stdout got the same requests" % mode, got_s, kept)
+        line = next((l for l in ps.stderr_text().splitlines() if "pyspan: sampling:" in l), "")
+        want = "%d kept, 1 not sampled by the caller, %d not sampled here" % (
+            len(kept), len(reqs) - len(kept) - 1)
+        t.check("%s: summary counts every decision" % mode, want in line, want, line)
+    except lib.SetupError as e:
+        t.fail("%s: scenario setup" % mode, "processes start and pyspan attaches", str(e))
+    finally:
+        if ps is not None:
+            ps.stop(signal.SIGINT, 10)
+        if gu is not None:
+            gu.stop(signal.SIGTERM, 10)
+        daemon.stop()
+
+
 def api_env(api):
     env = {k: "" for k in os.environ if k.startswith("AWS_")}
     env.update({"AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET,
@@ -617,7 +666,8 @@ def main():
         t.skip("kernel has no BTF (%s is missing): pyspan cannot run here" % lib.BTF)
         t.finish()
     with tempfile.TemporaryDirectory(prefix="pyspan-e2e-xray-") as tmp:
-        for name, scenario in (("daemon", scenario_daemon), ("api", scenario_api),
+        for name, scenario in (("daemon", scenario_daemon), ("sampling-0", scenario_sampling),
+                               ("api", scenario_api),
                                ("api-rejects", scenario_api_rejects),
                                ("api-hangs", scenario_api_hangs)):
             t0 = time.monotonic()
