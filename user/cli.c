@@ -249,15 +249,18 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			} else if (strcmp(optarg, "daemon") == 0) {
 				cfg->xray_api = 0;
 			} else {
-				fprintf(stderr, "pyspan: --xray-mode takes daemon or api, not '%s'\n",
+				fprintf(stderr, "pyspan: --xray-mode takes daemon or api, "
+						"not '%s'\n",
 					optarg);
 				return CLI_USAGE_ERROR;
 			}
 			break;
 		case OPT_XRAY_ENDPOINT:
 			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
-				fprintf(stderr, "pyspan: --xray-endpoint takes an http:// or https:// "
-						"URL, not '%s'\n", optarg);
+				fprintf(stderr,
+					"pyspan: --xray-endpoint takes an http:// or https:// URL, "
+					"not '%s'\n",
+					optarg);
 				return CLI_USAGE_ERROR;
 			}
 			cfg->xray_endpoint = optarg;

@@ -18,7 +18,8 @@
 struct metaserver {
 	int fd, port, stop;
 	pthread_t thread;
-	int imds_puts, imds_role_gets, imds_cred_gets, imds_rejected, ecs_gets, ecs_rejected, sts_posts;
+	int imds_puts, imds_role_gets, imds_cred_gets, imds_rejected;
+	int ecs_gets, ecs_rejected, sts_posts;
 	int expires_in; /* seconds from now in every credential answer */
 	int serial;      /* numbers the access keys handed out */
 };

@@ -36,19 +36,19 @@ static void test_suite(void)
 			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	free(creq);
 	check_sig("get-vanilla", &r,
-		  CRED "SignedHeaders=host;x-amz-date, "
-		       "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+		  CRED "SignedHeaders=host;x-amz-date, Signature="
+		       "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 
 	r.method = "POST";
 	check_sig("post-vanilla", &r,
-		  CRED "SignedHeaders=host;x-amz-date, "
-		       "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b");
+		  CRED "SignedHeaders=host;x-amz-date, Signature="
+		       "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b");
 
 	r.method = "GET";
 	r.query = "Param2=value2&Param1=value1";
 	check_sig("get-vanilla-query-order-key-case", &r,
-		  CRED "SignedHeaders=host;x-amz-date, "
-		       "Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
+		  CRED "SignedHeaders=host;x-amz-date, Signature="
+		       "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
 
 	{
 		struct sigv4_header f[] = { { "Content-Type", "application/x-www-form-urlencoded" },
@@ -93,7 +93,8 @@ static void test_suite(void)
 			       "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01");
 	}
 	{
-		struct sigv4_header s[] = { { "Host", "example.amazonaws.com" }, { "X-Amz-Date", DATE } };
+		struct sigv4_header s[] = { { "Host", "example.amazonaws.com" },
+					    { "X-Amz-Date", DATE } };
 		struct sigv4_request g = { "GET", "/example space/", NULL, s, 2, NULL, 0 };
 
 		creq = sigv4_canonical_request(&g);

@@ -135,7 +135,8 @@ static void test_plain_server_span(void)
 static void test_parent_origin_version_xff(void)
 {
 	struct span s;
-	struct xray_segment_opts o = { .service_version = "1.4.2", .origin = "AWS::ECS::Container" };
+	struct xray_segment_opts o = { .service_version = "1.4.2",
+				       .origin = "AWS::ECS::Container" };
 	cJSON *j;
 
 	base_span(&s);
@@ -319,7 +320,8 @@ static void test_truncation(void)
 		cJSON_ArrayForEach(e, item(j, "cause.exceptions"))
 		{
 			frames += cJSON_GetArraySize(item(e, "stack"));
-			truncated += (int)num(e, "truncated") == -12345 ? 0 : (int)num(e, "truncated");
+			if (item(e, "truncated"))
+				truncated += (int)num(e, "truncated");
 		}
 		CHECK_INT(frames + truncated, PYTB_MAX_CHAIN * PYTB_MAX_FRAMES);
 		CHECK(truncated > 0);

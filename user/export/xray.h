@@ -6,7 +6,7 @@
 
 struct xray_opts {
 	int api;                     /* --xray-mode api: PutTraceSegments, SigV4-signed */
-	const char *endpoint;        /* --xray-endpoint; NULL: AWS_ENDPOINT_URL_XRAY, else regional */
+	const char *endpoint;        /* --xray-endpoint; NULL: from the environment or region */
 	const char *service_version; /* --service-version; NULL: none */
 	double close_deadline_s;     /* how long close may spend flushing */
 };

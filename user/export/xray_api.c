@@ -165,7 +165,9 @@ static void retry_later(struct xray_api *c, struct batch *b, double retry_after_
 		/* Full jitter: a random wait up to 2^attempt x 100 ms, capped. */
 		uint64_t cap = 100ull << b->attempt;
 
-		delay = (uint64_t)(uniform(c) * (double)(cap < BACKOFF_CAP_MS ? cap : BACKOFF_CAP_MS));
+		if (cap > BACKOFF_CAP_MS)
+			cap = BACKOFF_CAP_MS;
+		delay = (uint64_t)(uniform(c) * (double)cap);
 	}
 	b->not_before_ms = now_ms() + delay;
 	c->ex->retried += (uint64_t)b->n;
@@ -197,10 +199,13 @@ static void handle_ok(struct xray_api *c, struct batch *b, const char *body)
 					cJSON *code = cJSON_GetObjectItem(e, "ErrorCode");
 					cJSON *msg = cJSON_GetObjectItem(e, "Message");
 
-					log_msg("xray: segment %s unprocessed twice (%s: %s); counted "
-						"as dropped",
-						d->id, cJSON_IsString(code) ? code->valuestring : "?",
-						cJSON_IsString(msg) ? msg->valuestring : "");
+					const char *cs, *ms;
+
+					cs = cJSON_IsString(code) ? code->valuestring : "?";
+					ms = cJSON_IsString(msg) ? msg->valuestring : "";
+					log_msg("xray: segment %s unprocessed twice (%s: %s); "
+						"counted as dropped",
+						d->id, cs, ms);
 				}
 				doc_done(c, d, 0);
 			}

@@ -338,7 +338,8 @@ static int from_web_identity(const char *region, struct aws_creds *c, char *why,
 
 		if (http_fetch("POST", url, h, 2, body, strlen(body), STS_TIMEOUT_MS, &r) == 0 &&
 		    r.status == 200 &&
-		    xml_get(r.body, "AccessKeyId", c->access_key_id, sizeof(c->access_key_id)) == 0 &&
+		    xml_get(r.body, "AccessKeyId", c->access_key_id,
+			    sizeof(c->access_key_id)) == 0 &&
 		    xml_get(r.body, "SecretAccessKey", c->secret, sizeof(c->secret)) == 0) {
 			char exp[64] = "";
 
@@ -348,8 +349,9 @@ static int from_web_identity(const char *region, struct aws_creds *c, char *why,
 			copy(c->source, sizeof(c->source), "web identity");
 			rc = 0;
 		} else {
-			snprintf(why, (size_t)whylen, "STS AssumeRoleWithWebIdentity at %.150s: %.60s",
-				 url, r.error ? r.error : "refused");
+			snprintf(why, (size_t)whylen,
+				 "STS AssumeRoleWithWebIdentity at %.150s: %.60s", url,
+				 r.error ? r.error : "refused");
 			if (!r.error && r.status)
 				snprintf(why, (size_t)whylen,
 					 "STS AssumeRoleWithWebIdentity at %.150s: HTTP %ld", url,
@@ -406,7 +408,8 @@ static int from_container(struct aws_creds *c, char *why, int whylen)
 		return -1;
 	}
 	if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-		char *t = read_file(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"), sizeof(auth) - 1);
+		const char *path = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+		char *t = read_file(path, sizeof(auth) - 1);
 
 		copy(auth, sizeof(auth), t);
 		if (t)
@@ -416,7 +419,8 @@ static int from_container(struct aws_creds *c, char *why, int whylen)
 		copy(auth, sizeof(auth), env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
 	}
 	if (strpbrk(auth, "\r\n")) {
-		snprintf(why, (size_t)whylen, "the container authorization token holds a line break");
+		snprintf(why, (size_t)whylen,
+			 "the container authorization token holds a line break");
 		memset(auth, 0, sizeof(auth));
 		return -1;
 	}

@@ -65,10 +65,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		if (end != tmp && !*end && v >= 0) {
 			t->retry_after_s = v;
 		} else {
-			time_t when = curl_getdate(tmp, NULL);
+			time_t when = curl_getdate(tmp, NULL), now = time(NULL);
 
 			if (when != -1)
-				t->retry_after_s = when > time(NULL) ? (double)(when - time(NULL)) : 0;
+				t->retry_after_s = when > now ? (double)(when - now) : 0;
 		}
 	}
 	return len;
