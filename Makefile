@@ -10,13 +10,13 @@ PYTHON    := /usr/bin/python3
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 INCLUDES  := -Iinclude -Iuser -I$(BUILD)
-LDLIBS    := -lbpf -lelf -lz -lcjson -lm
+LDLIBS    := -lbpf -lelf -lz -lcjson -lcurl -lcrypto -lm
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
 	     libcurl4-openssl-dev pkg-config make gcc
-DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2
+DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore
 DEB_BENCH := wrk python3-aws-xray-sdk
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -1,18 +1,23 @@
 """`make demo`: run the sample service under gunicorn, trace it with pyspan, print what it saw.
 
-/usr/bin/python3 demo/run.py [--export NAME]      (as root, from the repository root)
+/usr/bin/python3 demo/run.py [--export xray]      (as root, from the repository root)
 
 Starts gunicorn (2 sync workers) on a free loopback port, attaches ./pyspan to the master,
 sends a short burst of requests over every route (including a failing one and a 404), stops
 pyspan and prints one row per captured span. Exits non-zero when pyspan captured fewer spans
 than requests were sent. Everything it starts is stopped on the way out, whatever happens.
+With --export xray, pyspan also sends X-Ray segments to a loopback stand-in for the X-Ray
+daemon, and the demo shows how many arrived and the failing request's segment.
 """
 import argparse
 import http.client
+import json
 import os
 import signal
+import socket
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,6 +106,53 @@ def exceptions(spans):
                                          else f.get("file", "?"), f.get("line"), f.get("function")))
 
 
+class DaemonStandIn:
+    """Collects the segment documents pyspan sends to "the X-Ray daemon" on loopback UDP."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.docs = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                data = self.sock.recv(70000)
+            except socket.timeout:
+                continue
+            header, _, body = data.partition(b"\n")
+            try:
+                if json.loads(header).get("format") == "json":
+                    self.docs.append(json.loads(body))
+            except ValueError:
+                pass
+
+    def stop(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+
+def xray_report(daemon, sent):
+    print()
+    print("X-Ray: %d segments reached the daemon at %s (%d requests sent)"
+          % (len(daemon.docs), daemon.address, sent))
+    failed = [d for d in daemon.docs if d.get("fault") and d.get("cause")]
+    if failed:
+        d = failed[0]
+        ex = d["cause"]["exceptions"][0]
+        short = {k: d[k] for k in ("name", "id", "trace_id", "start_time", "end_time", "fault")}
+        short["http"] = d.get("http")
+        short["cause"] = {"exceptions": [dict(ex, stack=ex.get("stack", [])[:2])]}
+        print("The failing request's segment (stack cut to 2 frames here):")
+        print(json.dumps(short, indent=2))
+
+
 def report(sent, spans, bad, summary, rc, ps):
     print()
     if spans:
@@ -129,11 +181,11 @@ def report(sent, spans, bad, summary, rc, ps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--export", metavar="NAME", help="exporter to send spans to (not built yet)")
+    ap.add_argument("--export", metavar="NAME", choices=["stdout", "xray"],
+                    help="also send to this backend: xray (a loopback stand-in daemon)")
     args = ap.parse_args()
     lib.exit_on_sigterm()
-    if args.export:
-        print("demo: --export %s ignored: exporters not built yet" % args.export)
+    daemon = None
     if not os.access(lib.PYSPAN, os.X_OK):
         sys.exit("demo: FAILED: %s is missing: run `make pyspan` first" % lib.PYSPAN)
     if os.geteuid() != 0:
@@ -149,7 +201,12 @@ def main():
             workers = lib.wait_workers(gu.pid, 2)
             print("demo: gunicorn master %d, workers %s, http://127.0.0.1:%d"
                   % (gu.pid, " ".join(map(str, workers)), port))
-            ps = lib.Pyspan([gu.pid], tmp)
+            extra = []
+            if args.export == "xray":
+                daemon = DaemonStandIn()
+                os.environ["AWS_XRAY_DAEMON_ADDRESS"] = daemon.address
+                extra = ["--export", "stdout,xray", "--sampling", "all"]
+            ps = lib.Pyspan([gu.pid], tmp, extra)
             ps.wait_attached(30)
             print("demo: pyspan %d attached; sending requests" % ps.pid)
             try:
@@ -167,8 +224,12 @@ def main():
                 ps.stop(signal.SIGINT, 10)
             if gu is not None:
                 gu.stop(signal.SIGTERM, 10)
+            if daemon is not None:
+                daemon.stop()
 
         report(sent, spans, bad, summary, rc, ps)
+        if daemon is not None:
+            xray_report(daemon, sent)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,21 @@ static const char usage_text[] =
 	"      --record FILE      also write every capture record to FILE, for replaying\n"
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
+	"      --export LIST      where spans go, comma-separated: stdout (the default), xray;\n"
+	"                         several run side by side\n"
+	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
+	"                         default (X-Ray's rule: the first request each second, then\n"
+	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
+	"                         traceparent flag 00 always drops the request\n"
+	"      --no-sampling-keep-errors\n"
+	"                         let sampling drop 4xx/5xx requests too (kept by default)\n"
+	"      --service-version V  the service's version on every span (X-Ray: service.version)\n"
+	"      --xray-mode MODE   daemon (UDP to $AWS_XRAY_DAEMON_ADDRESS, default\n"
+	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
+	"      --xray-endpoint URL  api mode: X-Ray endpoint (default $AWS_ENDPOINT_URL_XRAY,\n"
+	"                         else https://xray.REGION.amazonaws.com)\n"
+	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
+	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"  -v, --verbose          debug messages on stderr, libbpf's included\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n"
@@ -38,7 +53,22 @@ static const char usage_text[] =
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
 
-enum { OPT_CAPTURE = 256, OPT_RINGBUF, OPT_VERSION, OPT_RECORD };
+enum {
+	OPT_CAPTURE = 256,
+	OPT_RINGBUF,
+	OPT_VERSION,
+	OPT_RECORD,
+	OPT_EXPORT,
+	OPT_SAMPLING,
+	OPT_KEEP_ERRORS,
+	OPT_NO_KEEP_ERRORS,
+	OPT_SERVICE_VERSION,
+	OPT_XRAY_MODE,
+	OPT_XRAY_ENDPOINT,
+	OPT_FLUSH_DEADLINE,
+};
+
+static const char *const known_exports[] = { "stdout", "xray" };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -46,6 +76,14 @@ static const struct option long_opts[] = {
 	{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "export", required_argument, NULL, OPT_EXPORT },
+	{ "sampling", required_argument, NULL, OPT_SAMPLING },
+	{ "sampling-keep-errors", no_argument, NULL, OPT_KEEP_ERRORS },
+	{ "no-sampling-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
+	{ "service-version", required_argument, NULL, OPT_SERVICE_VERSION },
+	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
+	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
+	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -78,6 +116,50 @@ static int parse_uint(const char *flag, const char *s, unsigned long min, unsign
 	return 0;
 }
 
+/* "stdout,xray": known names, each once, none empty. */
+static int parse_exports(const char *arg, struct config *cfg)
+{
+	char *save = NULL, *name;
+
+	if (strlen(arg) >= sizeof(cfg->export_names)) {
+		fprintf(stderr, "pyspan: --export list too long\n");
+		return -1;
+	}
+	strcpy(cfg->export_names, arg);
+	cfg->nexports = 0;
+	if (!arg[0] || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+		fprintf(stderr, "pyspan: --export takes names separated by commas, not '%s'\n",
+			arg);
+		return -1;
+	}
+	for (name = strtok_r(cfg->export_names, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		size_t k;
+
+		for (k = 0; k < sizeof(known_exports) / sizeof(known_exports[0]); k++)
+			if (strcmp(name, known_exports[k]) == 0)
+				break;
+		if (k == sizeof(known_exports) / sizeof(known_exports[0])) {
+			fprintf(stderr, "pyspan: unknown exporter '%s' in --export (known: "
+					"stdout, xray)\n", name);
+			return -1;
+		}
+		for (int i = 0; i < cfg->nexports; i++) {
+			if (strcmp(cfg->exports[i], name) == 0) {
+				fprintf(stderr, "pyspan: exporter '%s' named twice in --export\n",
+					name);
+				return -1;
+			}
+		}
+		if (cfg->nexports == CLI_MAX_EXPORTS) {
+			fprintf(stderr, "pyspan: at most %d exporters\n", CLI_MAX_EXPORTS);
+			return -1;
+		}
+		cfg->exports[cfg->nexports++] = name;
+	}
+	return 0;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 {
 	int opt;
@@ -86,6 +168,10 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->capture_bytes = CAPTURE_DEFAULT;
 	cfg->ringbuf_mb = RINGBUF_DEFAULT_MB;
 	cfg->service_name = getenv("OTEL_SERVICE_NAME");
+	cfg->sampling.mode = SAMPLING_ALL;
+	cfg->sampling.rate = 1.0;
+	cfg->sampling.keep_errors = 1;
+	cfg->flush_deadline_s = 5;
 
 	opterr = 0; /* our own messages: one line each */
 	optind = 1;
@@ -128,6 +214,61 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			}
 			cfg->record_path = optarg;
 			break;
+		case OPT_EXPORT:
+			if (parse_exports(optarg, cfg))
+				return CLI_USAGE_ERROR;
+			break;
+		case OPT_SAMPLING: {
+			int keep = cfg->sampling.keep_errors;
+
+			if (sampling_parse(optarg, &cfg->sampling)) {
+				fprintf(stderr, "pyspan: --sampling takes all, default or a number "
+						"from 0 to 1, not '%s'\n", optarg);
+				return CLI_USAGE_ERROR;
+			}
+			cfg->sampling.keep_errors = keep;
+			break;
+		}
+		case OPT_KEEP_ERRORS:
+			cfg->sampling.keep_errors = 1;
+	cfg->flush_deadline_s = 5;
+			break;
+		case OPT_NO_KEEP_ERRORS:
+			cfg->sampling.keep_errors = 0;
+			break;
+		case OPT_SERVICE_VERSION:
+			if (!optarg[0]) {
+				fprintf(stderr, "pyspan: --service-version must not be empty\n");
+				return CLI_USAGE_ERROR;
+			}
+			cfg->service_version = optarg;
+			break;
+		case OPT_XRAY_MODE:
+			if (strcmp(optarg, "api") == 0) {
+				cfg->xray_api = 1;
+			} else if (strcmp(optarg, "daemon") == 0) {
+				cfg->xray_api = 0;
+			} else {
+				fprintf(stderr, "pyspan: --xray-mode takes daemon or api, "
+						"not '%s'\n",
+					optarg);
+				return CLI_USAGE_ERROR;
+			}
+			break;
+		case OPT_XRAY_ENDPOINT:
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+				fprintf(stderr,
+					"pyspan: --xray-endpoint takes an http:// or https:// URL, "
+					"not '%s'\n",
+					optarg);
+				return CLI_USAGE_ERROR;
+			}
+			cfg->xray_endpoint = optarg;
+			break;
+		case OPT_FLUSH_DEADLINE:
+			if (parse_uint("--flush-deadline", optarg, 0, 600, &cfg->flush_deadline_s))
+				return CLI_USAGE_ERROR;
+			break;
 		case 'v':
 			cfg->verbose = 1;
 			break;
@@ -155,6 +296,10 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	if (cfg->npids == 0) {
 		fprintf(stderr, "pyspan: nothing to trace: give --pid PID (see pyspan --help)\n");
 		return CLI_USAGE_ERROR;
+	}
+	if (cfg->nexports == 0) {
+		cfg->exports[0] = "stdout";
+		cfg->nexports = 1;
 	}
 	if (cfg->service_name && !cfg->service_name[0])
 		cfg->service_name = NULL;

@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
+#include "sampling.h"
+
 #define CLI_MAX_PIDS 64
+#define CLI_MAX_EXPORTS 8
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -14,6 +17,15 @@ struct config {
 	uint32_t ringbuf_mb;
 	const char *record_path; /* --record FILE */
 	int verbose;
+	/* --export NAME[,NAME...]: "stdout" when absent; each name once */
+	const char *exports[CLI_MAX_EXPORTS];
+	int nexports;
+	char export_names[256];
+	struct sampling_cfg sampling; /* --sampling, --[no-]sampling-keep-errors */
+	const char *service_version;  /* --service-version */
+	int xray_api;                 /* --xray-mode api */
+	const char *xray_endpoint;    /* --xray-endpoint URL */
+	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
 };
 
 enum cli_result {

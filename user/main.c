@@ -10,11 +10,13 @@
 #include "clock.h"
 #include "conn.h"
 #include "export/export.h"
+#include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
+#include "sampling.h"
 
 #define POLL_MS 100
 #define TICK_NS (500ull * 1000000ull)
@@ -56,6 +58,31 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)proc_output_stats()->tracebacks);
 }
 
+/* Every exporter --export names, before attaching: a bad environment is a usage error. */
+static int open_exporters(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->nexports; i++) {
+		struct exporter *ex = NULL;
+
+		if (strcmp(cfg->exports[i], "stdout") == 0) {
+			ex = export_stdout_new();
+		} else if (strcmp(cfg->exports[i], "xray") == 0) {
+			struct xray_opts xo = {
+				.api = cfg->xray_api,
+				.endpoint = cfg->xray_endpoint,
+				.service_version = cfg->service_version,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_xray_new(&xo);
+		}
+		if (!ex)
+			return -1;
+		export_register(ex);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct capture_opts copts;
@@ -74,6 +101,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_verbose = cfg.verbose;
+	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
 
 	for (int i = 0; i < cfg.npids; i++) {
 		if (!proc_exists(cfg.pids[i])) {
@@ -81,6 +109,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (open_exporters(&cfg))
+		return 2; /* the exporter said why; nothing was attached yet */
 	if (geteuid() != 0)
 		log_debug("not running as root: loading BPF needs CAP_BPF and CAP_PERFMON");
 
@@ -95,7 +125,6 @@ int main(int argc, char **argv)
 		log_msg("out of memory");
 		goto out;
 	}
-	export_register(export_stdout_new());
 
 	copts.pids = cfg.pids;
 	copts.npids = cfg.npids;

@@ -2,6 +2,7 @@
 #ifndef PYSPAN_EXPORT_H
 #define PYSPAN_EXPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "span.h"
@@ -10,11 +11,14 @@ struct exporter {
 	const char *name;
 	/* Take one finished span; the exporter copies what it keeps. */
 	void (*span)(struct exporter *ex, const struct span *s);
-	/* Push out what is buffered (called after every batch of events). */
+	/* Push out what is buffered (called after every batch of events); must not block. */
 	void (*flush)(struct exporter *ex);
-	/* Flush and release; the exporter is not used again. */
+	/* Flush within the shutdown deadline and release; the exporter is not used again. */
 	void (*close)(struct exporter *ex);
+	/* Optional: extra words for the exit summary ("daemon 127.0.0.1:2000, 2 truncated"). */
+	void (*describe)(struct exporter *ex, char *buf, size_t len);
 	uint64_t sent;
+	uint64_t retried;
 	uint64_t dropped;
 };
 
@@ -22,8 +26,10 @@ struct exporter *export_stdout_new(void);
 
 /* The exporters in use, fed by span_finish. */
 void export_register(struct exporter *ex);
+/* Sampling decides once (sampling.h), then every exporter gets the kept span. */
 void export_span(const struct span *s);
 void export_flush_all(void);
+/* Close every exporter, then print one stderr line each with sent / retried / dropped. */
 void export_close_all(void);
 
 #endif

@@ -1,5 +1,10 @@
-/* The list of exporters in use; every finished span goes to each of them. */
+/* The list of exporters in use; every finished span that sampling keeps goes to each of them. */
+#include <stdio.h>
+#include <time.h>
+
 #include "export/export.h"
+#include "log.h"
+#include "sampling.h"
 
 #define MAX_EXPORTERS 8
 
@@ -14,6 +19,8 @@ void export_register(struct exporter *ex)
 
 void export_span(const struct span *s)
 {
+	if (!sampling_keep(s, (uint64_t)time(NULL)))
+		return;
 	for (int i = 0; i < nexporters; i++)
 		exporters[i]->span(exporters[i], s);
 }
@@ -25,9 +32,30 @@ void export_flush_all(void)
 			exporters[i]->flush(exporters[i]);
 }
 
+static void export_summary(void)
+{
+	const struct sampling_stats *ss = sampling_stats();
+
+	log_msg("sampling: %llu kept, %llu not sampled by the caller, %llu not sampled here",
+		(unsigned long long)ss->kept, (unsigned long long)ss->dropped_by_caller,
+		(unsigned long long)ss->dropped_by_sampler);
+	for (int i = 0; i < nexporters; i++) {
+		struct exporter *ex = exporters[i];
+		char extra[256] = "";
+
+		if (ex->describe)
+			ex->describe(ex, extra, sizeof(extra));
+		log_msg("export %s: %llu sent, %llu retried, %llu dropped%s%s", ex->name,
+			(unsigned long long)ex->sent, (unsigned long long)ex->retried,
+			(unsigned long long)ex->dropped, extra[0] ? "; " : "", extra);
+	}
+}
+
 void export_close_all(void)
 {
 	for (int i = 0; i < nexporters; i++)
 		exporters[i]->close(exporters[i]);
+	/* After close: the counts include what the shutdown flush sent or gave up on. */
+	export_summary();
 	nexporters = 0;
 }

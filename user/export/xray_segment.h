@@ -1,0 +1,39 @@
+/* X-Ray segment documents from spans: a pure encoder, no I/O (contract section 1(a)). */
+#ifndef PYSPAN_EXPORT_XRAY_SEGMENT_H
+#define PYSPAN_EXPORT_XRAY_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span.h"
+
+#define XRAY_NAME_MAX 200  /* characters in a segment name */
+#define XRAY_STRING_MAX 250 /* characters in any other string, unless stated otherwise */
+#define XRAY_DOC_MAX (64 * 1024) /* bytes in one segment document */
+
+struct xray_segment_opts {
+	const char *service_version; /* NULL: no "service" object */
+	const char *origin;          /* NULL: not known, so not sent */
+};
+
+/* The segment document for a server span, as compact JSON of at most max bytes (malloc'd; the
+ * caller frees). When the whole document does not fit, metadata goes first, then the oldest
+ * stack frames of the cause, then the cause; *truncated (may be NULL) says so. NULL when even
+ * that does not fit or memory ran out. */
+char *xray_segment_encode(const struct span *s, const struct xray_segment_opts *o, size_t max,
+			  int *truncated);
+
+/* "1-<8hex>-<24hex>" from a 16-byte trace id; out holds 36 bytes. */
+void xray_trace_id(const uint8_t id[16], char out[36]);
+
+/* A segment name: only Unicode letters, digits, whitespace and _ . : / % & # = + \ - @, at
+ * most XRAY_NAME_MAX characters, "pyspan" when nothing is left. */
+void xray_segment_name(const char *in, char *out, size_t outlen);
+
+/* An annotation key: letters, digits and underscore; anything else becomes '_'. */
+void xray_annotation_key(const char *in, char *out, size_t outlen);
+
+/* Copy at most max UTF-8 characters of in (never cutting a sequence) into out. */
+void xray_cut_utf8(const char *in, size_t max_chars, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,47 @@
+/* One libcurl multi loop for every HTTP exporter, driven without blocking from the main loop. */
+#ifndef PYSPAN_NET_HTTP_H
+#define PYSPAN_NET_HTTP_H
+
+#include <stddef.h>
+
+#define HTTP_BODY_MAX (1024 * 1024) /* response bytes kept; the rest is discarded */
+
+struct http_response {
+	long status;         /* 0 when no response arrived (see error) */
+	char *body;          /* NUL-terminated, possibly empty */
+	size_t body_len;
+	double retry_after_s; /* Retry-After in seconds, -1 when absent */
+	const char *error;   /* transport failure text, NULL when a response arrived */
+};
+
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
+typedef void (*http_done_fn)(void *arg, const struct http_response *r);
+
+/* The shared loop; created on first use. NULL when libcurl cannot start. */
+struct http_loop *http_loop(void);
+
+/* Start one request; body and headers are copied. done runs from http_loop_poll (never from
+ * here). Returns 0, or -1 when it could not be started (done is not called). */
+int http_start(struct http_loop *l, const char *method, const char *url,
+	       const struct http_header *h, int nh, const void *body, size_t len,
+	       long timeout_ms, http_done_fn done, void *arg);
+
+/* Drive transfers without blocking and run the callbacks of those that finished. */
+void http_loop_poll(struct http_loop *l);
+
+/* Like http_loop_poll, but first wait up to ms for socket activity (shutdown only). */
+void http_loop_wait(struct http_loop *l, int ms);
+
+/* Transfers still running. */
+int http_loop_active(struct http_loop *l);
+
+/* One blocking request outside the loop, for credential sources at startup and from the
+ * refresh thread. The caller frees r->body. Returns 0 when a response arrived. */
+int http_fetch(const char *method, const char *url, const struct http_header *h, int nh,
+	       const void *body, size_t len, long timeout_ms, struct http_response *r);
+
+#endif
