@@ -38,6 +38,7 @@
 #include "pyexc.h"
 #include "pyspan_events.h"
 #include "record.h"
+#include "sampling.h"
 
 #define CHECK_CLOCK_EVERY 1024 /* events between two reads of the clock */
 
@@ -50,10 +51,11 @@ struct rec {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: replay [--seconds S] [--flush-every N] RECORDING\n"
-			"  --seconds S       run for about S seconds (default 3, 0.1-600)\n"
-			"  --flush-every N   flush the exporter every N events, as pyspan does after\n"
-			"                    each ring-buffer batch (default 256)\n");
+	fprintf(stderr,
+		"usage: replay [--seconds S] [--flush-every N] RECORDING\n"
+		"  --seconds S       run for about S seconds (default 3, 0.1-600)\n"
+		"  --flush-every N   flush the exporter every N events, as pyspan does after\n"
+		"                    each ring-buffer batch (default 256)\n");
 }
 
 static double now_s(clockid_t id)
@@ -146,7 +148,8 @@ static struct rec *load(const char *path, size_t *nrecs, size_t *bytes_kept)
 
 		why = check_record(data, len, &keep);
 		if (why) {
-			fprintf(stderr, "replay: %s: record %zu is malformed: %s\n", path, n + 1, why);
+			fprintf(stderr, "replay: %s: record %zu is malformed: %s\n", path, n + 1,
+				why);
 			goto fail;
 		}
 		if (n == cap) {
@@ -181,10 +184,11 @@ static struct rec *load(const char *path, size_t *nrecs, size_t *bytes_kept)
 			break;
 		}
 		if (recs[n].has_conn && recs[n].conn_id >> 40) {
-			fprintf(stderr,
-				"replay: %s: record %zu has conn_id %#llx, beyond the 40 bits replay "
-				"leaves to recorded ids\n",
-				path, n + 1, (unsigned long long)recs[n].conn_id);
+			fprintf(
+			    stderr,
+			    "replay: %s: record %zu has conn_id %#llx, beyond the 40 bits replay "
+			    "leaves to recorded ids\n",
+			    path, n + 1, (unsigned long long)recs[n].conn_id);
 			free(recs[n].data);
 			goto fail;
 		}
@@ -236,7 +240,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
 			seconds = strtod(argv[++i], &end);
 			if (*end || !(seconds >= 0.1 && seconds <= 600)) {
-				fprintf(stderr, "replay: --seconds takes 0.1 to 600, not '%s'\n", argv[i]);
+				fprintf(stderr, "replay: --seconds takes 0.1 to 600, not '%s'\n",
+					argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--flush-every") && i + 1 < argc) {
@@ -268,7 +273,8 @@ int main(int argc, char **argv)
 	out_fd = dup(STDOUT_FILENO);
 	devnull = open("/dev/null", O_WRONLY);
 	if (out_fd < 0 || devnull < 0 || dup2(devnull, STDOUT_FILENO) < 0) {
-		fprintf(stderr, "replay: cannot redirect stdout to /dev/null: %s\n", strerror(errno));
+		fprintf(stderr, "replay: cannot redirect stdout to /dev/null: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	close(devnull);
@@ -285,7 +291,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: out of memory\n");
 		return 1;
 	}
-	pyexc_init(&(struct pyexc_maps){ .procs_fd = -1, .versions_fd = -1 });
+	pyexc_init(&(struct pyexc_maps){.procs_fd = -1, .versions_fd = -1});
+	/* pyspan's defaults: every span goes to the exporter. */
+	sampling_init(&(struct sampling_cfg){.mode = SAMPLING_ALL, .keep_errors = 1}, 1);
 	export_register(export_stdout_new());
 
 	spans0 = http_server_stats()->spans;

@@ -8,13 +8,15 @@ One run, so the ratios between modes hold, in four stages:
 1. Service overhead. The sample service (demo/app.py) under gunicorn (2 sync workers) loaded
    by wrk with the same command line in every mode, for the JSON endpoint and for a 10%-failing
    mix (bench/fail10.lua), interleaved and repeated (A B C D, A B C D, ...), medians:
-   (A) untraced, (B) traced by pyspan (stdout exporter to a file), (C) every network exporter
-   against loopback receivers: there is no network exporter yet, so n/a, (D) the AWS X-Ray SDK
-   middleware in-process (bench/xray_app.py) sending to a local UDP "daemon" that counts.
-   For (B): spans against the requests wrk counted, and ring-buffer drops.
+   (A) untraced, (B) traced by pyspan (stdout exporter to a file), (C) every exporter enabled
+   against loopback receivers (stdout + xray in daemon mode, to the UDP "daemon" below; n/a
+   when pyspan --help lists no network exporter), (D) the AWS X-Ray SDK middleware in-process
+   (bench/xray_app.py) sending to a local UDP "daemon" that counts datagrams.
+   For (B) and (C): spans against the requests wrk counted, and ring-buffer drops.
 2. Pipeline. A recording made by `pyspan --record` during a (B) run, replayed through
    dispatch_event() by build/bench/replay for ~3 s: events/s and spans/s on one core.
-3. Memory. pyspan's peak RSS (VmHWM) during the (B) runs.
+3. Memory. pyspan's peak RSS (VmHWM) during the (B) and (C) runs, and with the xray
+   exporter's backend down (api mode to a loopback port that refuses, or that never answers).
 4. Probe cost. BPF run time per request (kernel.bpf_stats_enabled during a (B) run), uprobes
    pyspan installs (none), and for the exception-capture design the hits per request of the
    uprobe candidates pyspan rejected (build/bench/uprobe_count on _PyErr_SetObject and
@@ -27,11 +29,13 @@ exit status is non-zero, with a message saying why, when a stage cannot run.
 """
 import argparse
 import datetime
+import hashlib
 import http.client
 import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -146,6 +150,65 @@ def cpu_ticks(pid):
 
 def tree_cpu_s(pids):
     return sum(cpu_ticks(p) for p in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_s():
+    """(busy, steal) CPU seconds of the whole machine since boot, from /proc/stat."""
+    f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (f + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / hz, steal / hz
+
+
+def own_cpu_s():
+    """CPU seconds of this process and of its reaped children."""
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+class OtherLoad:
+    """CPU the machine spent outside the processes of one measured run: other users' work,
+    and interrupt time not charged to a process. A check on how quiet the machine was."""
+
+    def __init__(self, pids):
+        self.pids = list(pids)
+        self.t0 = time.monotonic()
+        self.busy0, self.steal0 = machine_cpu_s()
+        self.own0 = own_cpu_s() + tree_cpu_s(self.pids)
+
+    def done(self):
+        wall = time.monotonic() - self.t0
+        busy, steal = machine_cpu_s()
+        own = own_cpu_s() + tree_cpu_s(self.pids) - self.own0
+        cap = wall * (os.cpu_count() or 1)
+        return (100.0 * max(0.0, busy - self.busy0 - own) / cap,
+                100.0 * (steal - self.steal0) / cap)
+
+
+QUIET_PCT = 5.0         # machine busy below this (no bench process running): quiet
+QUIET_WAIT_S = 20.0     # longest wait for quiet before one run
+QUIET_BUDGET_S = 150.0  # longest total wait in one bench
+_quiet_spent = [0.0]
+
+
+def wait_quiet():
+    """Before a run, while none of the bench's processes runs: wait (bounded) until the
+    machine has been nearly idle for a second, so other users' work does not land in the
+    measurement. Returns (seconds waited, busy % of the last second)."""
+    t0 = time.monotonic()
+    busy_pct = 0.0
+    while True:
+        b0, _ = machine_cpu_s()
+        s0 = own_cpu_s()
+        time.sleep(1.0)
+        b1, _ = machine_cpu_s()
+        busy_pct = 100.0 * max(0.0, (b1 - b0) - (own_cpu_s() - s0)) / (os.cpu_count() or 1)
+        waited = time.monotonic() - t0
+        if (busy_pct < QUIET_PCT or waited >= QUIET_WAIT_S
+                or _quiet_spent[0] + waited >= QUIET_BUDGET_S):
+            _quiet_spent[0] += max(0.0, waited - 1.0)
+            return waited - 1.0, busy_pct
 
 
 def vm_hwm_kb(pid):
@@ -373,8 +436,17 @@ def wait_spans_settle(ps, want, timeout=10):
         time.sleep(0.1)
 
 
-def start_pyspan(pids, workdir, extra=(), name="pyspan"):
-    ps = lib.Pyspan(pids, workdir, extra)
+def start_pyspan(pids, workdir, extra=(), name="pyspan", env=None):
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})  # lib.Pyspan starts pyspan with this process's environment
+    try:
+        ps = lib.Pyspan(pids, workdir, extra)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     ps.name = name
     STARTED.append(ps)
     try:
@@ -413,23 +485,52 @@ def summary_counts(line):
 # Stage 1 (and the instrumented (B) runs of stages 2 and 4)
 
 
-def one_run(mode, workload, args, tmp, tag, stats_run=False):
+# What each mode runs: the app, pyspan's extra flags (None: no pyspan) and environment, and
+# whether the UDP "X-Ray daemon" listens on 127.0.0.1:2000.
+XRAY_DAEMON_ENV = {"AWS_XRAY_DAEMON_ADDRESS": "%s:%d" % XRAY_DAEMON}
+# api mode against loopback only: credentials from the environment, so neither the instance
+# metadata service nor STS is ever asked.
+XRAY_API_ENV = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDPYSPANBENCH00000",
+                "AWS_SECRET_ACCESS_KEY": "pyspan-bench-not-a-secret",
+                "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost"}
+
+
+def mode_setup(mode):
+    if mode == "A":
+        return "demo.app:app", None, {}, False
+    if mode == "B":
+        return "demo.app:app", [], {}, False
+    if mode == "C":
+        return ("demo.app:app", ["--export", "stdout,xray", "--xray-mode", "daemon",
+                                 "--sampling", "all"], XRAY_DAEMON_ENV, True)
+    if mode == "D":
+        return "bench.xray_app:app", None, {}, True
+    raise ValueError(mode)
+
+
+def one_run(mode, workload, args, tmp, tag, stats_run=False, setup=None):
     """One measured run: fresh service, warm-up, [tracer], wrk, [tracer stop], stop."""
     wd = Path(tmp) / tag
     wd.mkdir()
     res = {"mode": mode, "workload": workload}
     sink = None
-    app = "bench.xray_app:app" if mode == "D" else "demo.app:app"
+    app, ps_extra, ps_env, with_sink = setup or mode_setup(mode)
+    res["quiet_wait_s"], res["busy_before_pct"] = wait_quiet()
     try:
-        if mode == "D":
+        if with_sink:
             sink = start_udp_sink(wd)
         port = lib.free_port()
         gu, workers = start_service(app, port, wd)
         run_wrk(workload, port, args.warmup, wd, name="wrk-warmup")
         ps = None
-        if mode == "B":
-            extra = ["--record", str(wd / "capture.rec")] if stats_run else []
-            ps = start_pyspan([gu.pid], wd, extra)
+        if ps_extra is not None:
+            extra = list(ps_extra)
+            if stats_run:
+                extra += ["--record", str(wd / "capture.rec")]
+            res["pyspan_args"] = extra
+            ps = start_pyspan([gu.pid], wd, extra, env=ps_env)
             prog_ids = pyspan_prog_ids(ps.pid)
             res["prog_ids"] = sorted(prog_ids)
             if stats_run:
@@ -437,7 +538,10 @@ def one_run(mode, workload, args, tmp, tag, stats_run=False):
         sink_before = udp_sink_counts(sink, 1) if sink else None
         cpu0 = tree_cpu_s([gu.pid] + workers)
         ps_cpu0 = tree_cpu_s([ps.pid]) if ps else 0
+        other = OtherLoad([gu.pid] + workers + ([ps.pid] if ps else [])
+                          + ([sink.pid] if sink else []))
         res.update(run_wrk(workload, port, args.duration, wd))
+        res["other_cpu_pct"], res["steal_pct"] = other.done()
         res["service_cpu_s"] = tree_cpu_s([gu.pid] + workers) - cpu0
         if ps:
             if stats_run:
@@ -449,6 +553,7 @@ def one_run(mode, workload, args, tmp, tag, stats_run=False):
             summary = stop_pyspan(ps)
             res["summary"] = summary
             res.update(summary_counts(summary))
+            res["exporters"] = export_lines(ps)
             spans, bad, sources, five = count_spans(ps.stdout_path)
             res.update(spans=spans, bad_lines=bad, exc_sources=sources, spans_500=five)
             if stats_run:
@@ -467,30 +572,84 @@ def one_run(mode, workload, args, tmp, tag, stats_run=False):
     return res
 
 
+def export_lines(ps):
+    """pyspan's per-exporter summary lines: {name: "N sent, N retried, N dropped; ..."}."""
+    out = {}
+    for line in ps.stderr_text().splitlines():
+        m = re.match(r"pyspan: export (\w+): (.*)", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def network_exporters():
+    """The network exporters this pyspan has (from --help): [] before any existed."""
+    try:
+        r = subprocess.run([str(lib.PYSPAN), "--help"], capture_output=True, text=True,
+                           timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    m = re.search(r"--export LIST\s+where spans go, comma-separated: ([^;]*);", r.stdout)
+    if not m:
+        return []
+    names = [w.split()[0] for w in m.group(1).split(",") if w.strip()]
+    return [n for n in names if n != "stdout"]
+
+
 def stage_overhead(args, tmp):
     runs = []
-    total = args.rounds * len(WORKLOADS) * 3
+    modes = [m for m, _ in MODES if m != "C" or args.has_xray]
+    total = args.rounds * len(WORKLOADS) * len(modes)
     k = 0
     for r in range(1, args.rounds + 1):
         for wl, _ in WORKLOADS:
-            for mode, _ in MODES:
-                if mode == "C":
-                    continue
+            for mode in modes:
                 k += 1
                 res = one_run(mode, wl, args, tmp, "r%d-%s-%s" % (r, wl, mode))
                 res["round"] = r
                 runs.append(res)
                 extra = ""
-                if mode == "B":
+                if mode in ("B", "C"):
                     extra = ", %d spans (%.4f of wrk's requests), %s drops, pyspan VmHWM %s kB" % (
                         res["spans"], res["spans"] / max(1, res["requests"]), res["drops"],
                         res["vmhwm_kb"])
-                if mode == "D":
-                    extra = ", %d datagrams to the X-Ray daemon" % res["xray"]["datagrams"]
+                if mode in ("C", "D"):
+                    extra += ", %d datagrams to the X-Ray daemon" % res["xray"]["datagrams"]
                 log("[%d/%d] round %d %-6s (%s): %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
-                    "%d requests%s" % (k, total, r, wl, mode, res["rps"], res["p50_ms"],
-                                       res["p99_ms"], res["requests"], extra))
+                    "%d requests%s; other CPU %.1f%%" % (
+                        k, total, r, wl, mode, res["rps"], res["p50_ms"], res["p99_ms"],
+                        res["requests"], extra, res["other_cpu_pct"]))
     return runs
+
+
+DOWN_KINDS = [("refused", "nothing listens on the endpoint's port (connections refused)"),
+              ("unresponsive", "a socket listens but never accepts (requests hang)")]
+
+
+def stage_backend_down(args, tmp):
+    """Memory of pyspan when the network exporter's backend is down, both ways."""
+    out = {}
+    for kind, desc in DOWN_KINDS:
+        hold = None
+        if kind == "refused":
+            port = lib.free_port()
+        else:
+            hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            hold.bind(("127.0.0.1", 0))
+            hold.listen(1)
+            port = hold.getsockname()[1]
+        try:
+            setup = ("demo.app:app", ["--export", "stdout,xray", "--xray-mode", "api",
+                                      "--xray-endpoint", "http://127.0.0.1:%d" % port,
+                                      "--sampling", "all"], XRAY_API_ENV, False)
+            res = one_run("B", "json", args, tmp, "down-%s" % kind, setup=setup)
+        finally:
+            if hold:
+                hold.close()
+        out[kind] = res
+        log("backend down (%s): pyspan VmHWM %s kB, %.0f req/s; %s" % (
+            kind, res["vmhwm_kb"], res["rps"], res["exporters"].get("xray", "?")))
+    return out
 
 
 def stage_instrumented(args, tmp):
@@ -672,7 +831,7 @@ def preflight(args):
     if not Path("/proc/sys/kernel/bpf_stats_enabled").exists():
         problems.append("this kernel has no kernel.bpf_stats_enabled")
     if problems:
-        raise BenchError("cannot run:\n  - " + "\n  - ".join(problems))
+        raise BenchError("\n  - " + "\n  - ".join(problems))
 
 
 def cmd_out(argv):
@@ -701,7 +860,18 @@ def machine():
         if line.startswith("MemTotal:"):
             mem_kb = int(line.split()[1])
     head = cmd_out(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    dirty = cmd_out(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"])
+    # What the measured binaries were built from: HEAD plus any uncommitted change outside
+    # bench/ (named, with a hash of the diff, so a result can be traced to its source).
+    changed = cmd_out(["git", "-C", str(REPO), "diff", "--name-only", "HEAD", "--", ".",
+                       ":(exclude)bench"]).split()
+    diff_hash = ""
+    if changed:
+        try:
+            d = subprocess.run(["git", "-C", str(REPO), "diff", "HEAD", "--", ".",
+                                ":(exclude)bench"], capture_output=True, timeout=30).stdout
+            diff_hash = hashlib.sha256(d).hexdigest()[:12]
+        except (OSError, subprocess.TimeoutExpired):
+            diff_hash = "?"
     return {
         "nproc": os.cpu_count(),
         "kernel": platform.release(),
@@ -713,7 +883,8 @@ def machine():
         "flask": cmd_out([PYTHON, "-c", "import flask; print(flask.__version__)"]),
         "xray": cmd_out(["dpkg-query", "-W", "-f=${Version}", "python3-aws-xray-sdk"]),
         "wrk": cmd_out([WRK, "-v"]).splitlines()[0] if cmd_out([WRK, "-v"]) else "?",
-        "pyspan": "%s%s" % (head, " (with uncommitted changes)" if dirty else ""),
+        "pyspan": "%s%s" % (head, " plus uncommitted changes to %s (git diff sha256 %s)"
+                             % (", ".join(changed), diff_hash) if changed else ""),
         "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
     }
 
@@ -753,6 +924,9 @@ def overhead_tables(runs):
         for mode, desc in MODES:
             label = "(%s) %s" % (mode, desc)
             if mode == "C":
+                label = "(C) every exporter enabled against loopback receivers" + (
+                    ": stdout + xray (daemon mode, UDP to the counting sink)" if "C" in m else "")
+            if mode not in m:
                 rows.append([label] + [NA_EXPORTERS] + ["-"] * 5)
                 continue
             x = m[mode]
@@ -797,7 +971,7 @@ def bpf_rows(res):
     return rows, tot_ns, tot_cnt
 
 
-def report(args, mach, started, runs, inst, pipe, up, elapsed):
+def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
     tables, meds = overhead_tables(runs)
     date = started.strftime("%Y-%m-%d")
     L = []
@@ -835,9 +1009,21 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed):
     for wl, _ in WORKLOADS:
         w(wrk_cmdline(wl, args.warmup))
         w(wrk_cmdline(wl, args.duration))
+    has_c = any(r["mode"] == "C" for r in runs)
     w("# mode B, attached after the warm-up; wrk starts once it printed 'pyspan: attached'")
     w("./pyspan --pid GUNICORN_MASTER_PID > spans.jsonl 2> pyspan.stderr")
-    w("# mode D: the X-Ray 'daemon', a UDP socket that counts datagrams")
+    if has_c:
+        w("# mode C: every exporter, the X-Ray daemon being the counting UDP socket below")
+        w("AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000 ./pyspan --pid GUNICORN_MASTER_PID "
+          "--export stdout,xray --xray-mode daemon --sampling all > spans.jsonl")
+    if down:
+        w("# stage 3, backend down (json workload, one run each): PORT refuses, or listens "
+          "and never accepts")
+        w("AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDPYSPANBENCH00000 "
+          "AWS_SECRET_ACCESS_KEY=... AWS_EC2_METADATA_DISABLED=true ./pyspan --pid "
+          "GUNICORN_MASTER_PID --export stdout,xray --xray-mode api --xray-endpoint "
+          "http://127.0.0.1:PORT --sampling all > spans.jsonl")
+    w("# modes C and D: the X-Ray 'daemon', a UDP socket that counts datagrams")
     w("%s bench/run.py --udp-sink %s:%d" % (PYTHON, *XRAY_DAEMON))
     w("# stage 2 and 4a: one more mode-B run per workload, same wrk command, with")
     w("sysctl -w kernel.bpf_stats_enabled=1        # restored to %s afterwards" % inst["_restored"])
@@ -848,9 +1034,10 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed):
     w(up["argv"].replace(str(REPO) + "/", ""))
     w("```")
     w("")
-    w("Rounds: %d, each running, per workload, A B C D in that order (C is not runnable: "
-      "no network exporter exists yet). Values are medians over the rounds; ratios are "
-      "median(mode) / median(A)." % args.rounds)
+    w("Rounds: %d, each running, per workload, A B C D in that order%s. Values are medians "
+      "over the rounds; ratios are median(mode) / median(A)." % (
+          args.rounds, "" if has_c else " (C is not runnable: this pyspan has no network "
+          "exporter)"))
     w("")
     w("(D) configuration (bench/xray_app.py): `xray_recorder.configure(sampling=False, "
       "service='pyspan-bench-demo', daemon_address='127.0.0.1:2000', "
@@ -871,11 +1058,27 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed):
         w(md_table(OVERHEAD_HEADER, tables[wl]))
         w("")
         m = meds[wl]
-        for mode in ("B", "D"):
+        present = [mode for mode in ("B", "C", "D") if mode in m]
+        for mode in present:
             thr = per_round_ratios(runs, wl, mode, "rps")
             p99 = per_round_ratios(runs, wl, mode, "p99_ms")
             w("- (%s) per-round throughput ratios %s; p99 ratios %s" % (
                 mode, ", ".join("%.3f" % x for x in thr), ", ".join("%.3f" % x for x in p99)))
+        quiet = [rnd for rnd in sorted({r["round"] for r in runs})
+                 if all(r["other_cpu_pct"] < QUIET_PCT for r in runs
+                        if r["round"] == rnd and r["workload"] == wl)]
+        if quiet:
+            qa = [r for r in runs if r["workload"] == wl and r["round"] in quiet]
+            qm = {mode: {k: med([r[k] for r in qa if r["mode"] == mode])
+                         for k in ("rps", "p50_ms", "p99_ms")} for mode in ["A"] + present}
+            w("- rounds where every run had other CPU < %.0f%% (%s): medians %s" % (
+                QUIET_PCT, ", ".join(map(str, quiet)), "; ".join(
+                    "(%s) %.0f req/s = %.3f × untraced, p99 %.3f ×" % (
+                        mode, qm[mode]["rps"], qm[mode]["rps"] / qm["A"]["rps"],
+                        qm[mode]["p99_ms"] / qm["A"]["p99_ms"]) for mode in present)))
+        else:
+            w("- no round had every run with other CPU < %.0f%%: other work on the machine "
+              "shares these numbers (see the raw runs)" % QUIET_PCT)
         bruns = m["B"]["runs"]
         w("- (B) spans / wrk requests per run: %s (wrk counts the requests it completed "
           "within its duration; a few in flight at its end are served and traced too)"
@@ -890,13 +1093,23 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed):
               "interpreter (EV_PY_EXC) per run: %s; spans carrying an exception: %s"
               % (", ".join("%d/%s" % (r["non2xx"], r["exc_read"]) for r in bruns),
                  ", ".join(json.dumps(r["exc_sources"]) for r in bruns)))
-        w("- (B) pyspan's own CPU during the measured run (median): %.2f s of %d s, i.e. "
-          "%.0f%% of one CPU; the service's CPU per request: A %.0f µs, B %.0f µs, D %.0f µs"
-          % (med([r["pyspan_cpu_s"] for r in bruns]), args.duration,
-             100 * med([r["pyspan_cpu_s"] for r in bruns]) / args.duration,
-             1e6 * med([r["service_cpu_s"] / r["requests"] for r in m["A"]["runs"]]),
-             1e6 * med([r["service_cpu_s"] / r["requests"] for r in bruns]),
-             1e6 * med([r["service_cpu_s"] / r["requests"] for r in m["D"]["runs"]])))
+        for mode in [x for x in ("B", "C") if x in m]:
+            w("- (%s) pyspan's own CPU during the measured run (median): %.2f s of %d s, "
+              "i.e. %.0f%% of one CPU" % (
+                  mode, med([r["pyspan_cpu_s"] for r in m[mode]["runs"]]), args.duration,
+                  100 * med([r["pyspan_cpu_s"] for r in m[mode]["runs"]]) / args.duration))
+        w("- the service's CPU per request (gunicorn master and workers, median): %s" % ", ".join(
+            "%s %.0f µs" % (mode, 1e6 * med([r["service_cpu_s"] / r["requests"]
+                                             for r in m[mode]["runs"]]))
+            for mode in ["A"] + present))
+        if "C" in m:
+            cruns = m["C"]["runs"]
+            w("- (C) spans / wrk requests per run: %s; ring-buffer drops: %s; datagrams the "
+              "loopback X-Ray daemon received: %s; pyspan's own exporter counts, last run: %s"
+              % (", ".join("%d/%d" % (r["spans"], r["requests"]) for r in cruns),
+                 ", ".join(str(r["drops"]) for r in cruns),
+                 ", ".join(str(r["xray"]["datagrams"]) for r in cruns),
+                 "; ".join("%s: %s" % kv for kv in sorted(cruns[-1]["exporters"].items()))))
         druns = m["D"]["runs"]
         w("- (D) datagrams received by the X-Ray 'daemon' / wrk requests per run: %s"
           % ", ".join("%d/%d" % (r["xray"]["datagrams"], r["requests"]) for r in druns))
@@ -908,14 +1121,21 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed):
         thr = m["B"]["rps"] / m["A"]["rps"]
         p99_added = m["B"]["p99_ms"] / m["A"]["p99_ms"] - 1
         findings.append((wl, thr, p99_added))
-    w("Raw runs (req/s, p50 ms, p99 ms, requests):")
+    w("Raw runs. 'other CPU' is the machine's busy time during the measured run that no "
+      "process of the run accounts for (other work on the machine, interrupt time), and "
+      "'steal' the time the hypervisor took, both in %% of all %d CPUs. Before each run the "
+      "bench waits (at most %.0f s, %.0f s in all) for a second with the machine under %.0f%% "
+      "busy; 'wait' is how long it waited:" % (mach["nproc"], QUIET_WAIT_S, QUIET_BUDGET_S,
+                                               QUIET_PCT))
     w("")
     rows = []
     for r in runs:
         rows.append([r["round"], r["workload"], r["mode"], "%.0f" % r["rps"], "%.2f" % r["p50_ms"],
-                     "%.2f" % r["p99_ms"], r["requests"], r["non2xx"]])
+                     "%.2f" % r["p99_ms"], r["requests"], r["non2xx"],
+                     "%.1f" % r["other_cpu_pct"], "%.1f" % r["steal_pct"],
+                     "%.0f s" % r.get("quiet_wait_s", 0)])
     w(md_table(["round", "workload", "mode", "req/s", "p50 ms", "p99 ms", "requests",
-                "non-2xx"], rows))
+                "non-2xx", "other CPU %", "steal %", "wait"], rows))
     w("")
 
     # 2
@@ -944,10 +1164,35 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed):
     for wl, _ in WORKLOADS:
         hw = [r["vmhwm_kb"] for r in meds[wl]["B"]["runs"] if r["vmhwm_kb"]]
         rows.append(["(B) %s" % wl, "%.1f" % (max(hw) / 1024), "%.1f" % (med(hw) / 1024)])
-    rows.append(["exporter whose backend is down", NA_EXPORTERS, "-"])
+    for wl, _ in WORKLOADS:
+        if "C" in meds[wl]:
+            hw = [r["vmhwm_kb"] for r in meds[wl]["C"]["runs"] if r["vmhwm_kb"]]
+            rows.append(["(C) %s, every exporter" % wl, "%.1f" % (max(hw) / 1024),
+                         "%.1f" % (med(hw) / 1024)])
+    if not down:
+        rows.append(["exporter whose backend is down", NA_EXPORTERS, "-"])
+    for kind, desc in DOWN_KINDS:
+        if kind in down:
+            rows.append(["xray api mode, backend down: %s (json)" % desc,
+                         "%.1f" % (down[kind]["vmhwm_kb"] / 1024), "(one run)"])
     w(md_table(["pyspan during", "peak RSS MiB (max over runs)", "median over runs"], rows))
     w("")
     w("VmHWM from /proc/PID/status, read just before pyspan is stopped.")
+    if down:
+        w("")
+        w("Backend down: the json workload with `--export stdout,xray --xray-mode api "
+          "--xray-endpoint http://127.0.0.1:PORT --sampling all`, credentials and region from "
+          "the environment (fake, so nothing but the loopback endpoint is ever contacted). "
+          "What pyspan's exporters reported:")
+        w("")
+        for kind, desc in DOWN_KINDS:
+            if kind in down:
+                d = down[kind]
+                w("- %s: %d requests at %.0f req/s (%.3f × the median untraced json run), "
+                  "%d spans; %s" % (
+                      desc, d["requests"], d["rps"], d["rps"] / meds["json"]["A"]["rps"],
+                      d["spans"], "; ".join("export %s: %s" % kv
+                                            for kv in sorted(d["exporters"].items()))))
     w("")
 
     # 4
@@ -1055,10 +1300,19 @@ def main():
     ap.add_argument("--out", help="results file (default bench/results/YYYY-MM-DD.md)")
     ap.add_argument("--quick", action="store_true",
                     help="1 round of 3 s runs, 200 requests: checks the bench, not pyspan")
+    ap.add_argument("--report-only", metavar="RAW_JSON",
+                    help="rewrite the results file from the raw data of an earlier run")
     ap.add_argument("--udp-sink", metavar="HOST:PORT", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.udp_sink:
         udp_sink(args.udp_sink)
+        return
+    if args.report_only:
+        raw = json.loads(Path(args.report_only).read_text())
+        for k, v in raw["args"].items():
+            if not (k == "out" and args.out):
+                setattr(args, k, v)
+        write_results(args, raw)
         return
     if args.quick:
         args.rounds, args.duration, args.warmup, args.requests = 1, 3, 1, 200
@@ -1069,12 +1323,14 @@ def main():
     lib.exit_on_sigterm()
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
-    est = args.rounds * len(WORKLOADS) * 3 * (args.duration + args.warmup + 5) \
-        + 2 * (args.duration + args.warmup + 8) + 60
+    est = args.rounds * len(WORKLOADS) * 4 * (args.duration + args.warmup + 5) \
+        + 2 * (args.duration + args.warmup + 8) + 60 + QUIET_BUDGET_S / 2
     stage = "preflight"
     try:
         preflight(args)
         mach = machine()
+        args.has_xray = "xray" in network_exporters()
+        mach["network_exporters"] = network_exporters()
         log("%d CPUs, kernel %s, %s; about %d minutes"
             % (mach["nproc"], mach["kernel"], mach["cpu"], round(est / 60)))
         with tempfile.TemporaryDirectory(prefix="pyspan-bench-") as tmp:
@@ -1088,27 +1344,55 @@ def main():
             stage = "2 (pipeline)"
             log("stage 2: pipeline replay")
             pipe = stage_pipeline(args, tmp, inst)
+            down = {}
+            if args.has_xray:
+                stage = "3 (memory with the exporter's backend down)"
+                log("stage 3: memory with the xray exporter's backend down")
+                down = stage_backend_down(args, tmp)
             stage = "4c (uprobe candidates)"
             log("stage 4c: uprobe candidates for exception capture")
             up = stage_uprobes(args, tmp)
         mach["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
-        text, tables = report(args, mach, started, runs, inst, pipe, up, time.monotonic() - t0)
     except BenchError as e:
         cleanup()
         sys.exit("bench: stage %s cannot run: %s" % (stage, e))
     except lib.SetupError as e:
         cleanup()
         sys.exit("bench: stage %s cannot run: %s" % (stage, e))
+    except (KeyboardInterrupt, SystemExit) as e:
+        cleanup()
+        print("bench: interrupted during stage %s; every process it started is stopped, "
+              "no results written" % stage, file=sys.stderr)
+        sys.exit(130 if isinstance(e, KeyboardInterrupt) else e.code)
     finally:
         cleanup()
 
+    raw = {"args": {k: v for k, v in vars(args).items() if k not in ("report_only", "udp_sink")},
+           "machine": mach, "started": started.isoformat(), "elapsed_s": time.monotonic() - t0,
+           "runs": runs, "instrumented": inst, "pipeline": pipe, "uprobes": up,
+           "backend_down": down}
+    write_results(args, raw)
+
+
+def write_results(args, raw):
+    """The raw data first (DATE.json: a report bug must not lose a run), then DATE.md."""
+    started = datetime.datetime.fromisoformat(raw["started"])
     out = Path(args.out) if args.out else RESULTS / ("%s.md" % started.strftime("%Y-%m-%d"))
     out.parent.mkdir(parents=True, exist_ok=True)
+    raw_out = out.with_suffix(".json")
+    if not args.report_only:
+        tmp_raw = raw_out.with_name(raw_out.name + ".tmp")
+        tmp_raw.write_text(json.dumps(raw, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp_raw, raw_out)
+    inst = raw["instrumented"]
+    text, tables = report(args, raw["machine"], started, raw["runs"], inst, raw["pipeline"],
+                          raw["uprobes"], raw["elapsed_s"], raw.get("backend_down") or {})
     tmp_out = out.with_name(out.name + ".tmp")
     tmp_out.write_text(text + "\n")
     os.replace(tmp_out, out)
-    print_tables(tables, pipe, inst, up)
-    log("results written to %s (%.1f minutes)" % (out, (time.monotonic() - t0) / 60))
+    print_tables(tables, raw["pipeline"], inst, raw["uprobes"])
+    log("results written to %s%s (the run took %.1f minutes)"
+        % (out, "" if args.report_only else " and " + raw_out.name, raw["elapsed_s"] / 60))
 
 
 if __name__ == "__main__":

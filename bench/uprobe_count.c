@@ -26,7 +26,7 @@
 #include "uprobe_count.skel.h"
 
 #define UC_MAX_FUNCS 8 /* as in uprobe_count.bpf.c */
-#define UC_MAX_PIDS 64
+#define UC_MAX_PIDS  64
 
 static volatile sig_atomic_t stop, snap;
 static int verbose;
@@ -50,9 +50,8 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: uprobe_count --binary PATH --func NAME [--func NAME...] --pid PID "
-		"[--pid PID...] [-v]\n");
+	fprintf(stderr, "usage: uprobe_count --binary PATH --func NAME [--func NAME...] --pid PID "
+			"[--pid PID...] [-v]\n");
 }
 
 static int sum_percpu(int fd, __u32 idx, int ncpu, unsigned long long *out)
@@ -89,7 +88,7 @@ static void print_counts(struct uprobe_count_bpf *skel, const char **funcs, int 
 int main(int argc, char **argv)
 {
 	const char *binary = NULL, *funcs[UC_MAX_FUNCS];
-	struct bpf_link *links[UC_MAX_FUNCS] = { 0 };
+	struct bpf_link *links[UC_MAX_FUNCS] = {0};
 	struct uprobe_count_bpf *skel = NULL;
 	int nfuncs = 0, npids = 0, rc = 1, ncpu, nsnap = 0;
 	unsigned long pids[UC_MAX_PIDS];
@@ -114,7 +113,8 @@ int main(int argc, char **argv)
 			}
 			pids[npids] = strtoul(argv[++i], &end, 10);
 			if (*end || !pids[npids]) {
-				fprintf(stderr, "uprobe_count: --pid takes a process id, not '%s'\n",
+				fprintf(stderr,
+					"uprobe_count: --pid takes a process id, not '%s'\n",
 					argv[i]);
 				return 2;
 			}
@@ -171,8 +171,8 @@ int main(int argc, char **argv)
 			    .retprobe = false);
 
 		/* pid -1: every process mapping the binary; the tgids map keeps the ones asked. */
-		links[i] = bpf_program__attach_uprobe_opts(skel->progs.count_hit, -1, binary, 0,
-							  &uo);
+		links[i] =
+		    bpf_program__attach_uprobe_opts(skel->progs.count_hit, -1, binary, 0, &uo);
 		if (!links[i]) {
 			fprintf(stderr,
 				"uprobe_count: cannot attach a uprobe to %s in %s (%s); check the "
@@ -181,8 +181,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(stderr, "uprobe_count: attached %d uprobe%s to %s, counting %d process%s\n",
-		nfuncs, nfuncs == 1 ? "" : "s", binary, npids, npids == 1 ? "" : "es");
+	fprintf(stderr, "uprobe_count: attached %d uprobe%s to %s, counting %d process%s\n", nfuncs,
+		nfuncs == 1 ? "" : "s", binary, npids, npids == 1 ? "" : "es");
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);

@@ -209,7 +209,7 @@ static __always_inline void emit_handled_exception(__u64 pid_tgid)
 			exc = 0;
 		}
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 }
 
 #endif

@@ -155,6 +155,11 @@ struct capture *capture_open(const struct capture_opts *o)
 		goto fail;
 	}
 	cap->skel->rodata->capture_bytes = o->capture_bytes;
+	/* Wake up for a backlog of an eighth of the buffer, at most 1 MiB: early enough that a
+	 * burst cannot fill the buffer while pyspan sleeps out its poll timeout. */
+	cap->skel->rodata->wakeup_bytes = ((uint64_t)o->ringbuf_mb << 20) / 8;
+	if (cap->skel->rodata->wakeup_bytes > (1 << 20))
+		cap->skel->rodata->wakeup_bytes = 1 << 20;
 	bpf_map__set_max_entries(cap->skel->maps.events, o->ringbuf_mb << 20);
 
 	err = capture_bpf__load(cap->skel);
@@ -203,7 +208,14 @@ fail:
 
 int capture_poll(struct capture *cap, int timeout_ms)
 {
-	return ring_buffer__poll(cap->rb, timeout_ms);
+	int n = ring_buffer__poll(cap->rb, timeout_ms), m;
+
+	/* BPF wakes pyspan only once a backlog builds up (see wakeup_bytes): what arrived
+	 * without a wakeup is read when the poll times out. */
+	if (n < 0)
+		return n;
+	m = ring_buffer__consume(cap->rb);
+	return m < 0 ? m : n + m;
 }
 
 void capture_stats(struct capture *cap, struct capture_stats *out)
