@@ -78,6 +78,20 @@ class Tally:
         sys.exit(1 if self.failed else 0)
 
 
+def require_bpf(t):
+    """End the suite here, with the reason, when pyspan cannot run: not root, no BTF, or no
+    binary. A missing binary is a failure; the others are skips."""
+    if os.geteuid() != 0:
+        t.skip("needs root to load BPF programs (running as uid %d)" % os.geteuid())
+        t.finish()
+    if not BTF.exists():
+        t.skip("kernel has no BTF (%s is missing): pyspan cannot run here" % BTF)
+        t.finish()
+    if not os.access(PYSPAN, os.X_OK):
+        t.fail("pyspan binary", "an executable %s (make pyspan)" % PYSPAN, "missing")
+        t.finish()
+
+
 def exit_on_sigterm():
     """Turn SIGTERM (and SIGHUP) into SystemExit so that finally blocks stop our processes."""
     def handler(signum, frame):

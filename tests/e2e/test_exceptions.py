@@ -467,15 +467,7 @@ def scenarios(t):
 def main():
     lib.exit_on_sigterm()
     t = lib.Tally("test_exceptions")
-    if os.geteuid() != 0:
-        t.skip("needs root to load BPF programs (running as uid %d)" % os.geteuid())
-        t.finish()
-    if not lib.BTF.exists():
-        t.skip("kernel has no BTF (%s is missing): pyspan cannot run here" % lib.BTF)
-        t.finish()
-    if not os.access(lib.PYSPAN, os.X_OK):
-        t.fail("pyspan binary", "an executable %s (make pyspan)" % lib.PYSPAN, "missing")
-        t.finish()
+    lib.require_bpf(t)
     marks = {FLASK_APP: markers(FLASK_APP), WSGI_APP: markers(WSGI_APP)}
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pyspan-e2e-exc-") as tmp:

@@ -314,15 +314,7 @@ def scenario_werkzeug(t, tmp):
 def main():
     lib.exit_on_sigterm()
     t = lib.Tally("test_http_spans")
-    if os.geteuid() != 0:
-        t.skip("needs root to load BPF programs (running as uid %d)" % os.geteuid())
-        t.finish()
-    if not lib.BTF.exists():
-        t.skip("kernel has no BTF (%s is missing): pyspan cannot run here" % lib.BTF)
-        t.finish()
-    if not os.access(lib.PYSPAN, os.X_OK):
-        t.fail("pyspan binary", "an executable %s (make pyspan)" % lib.PYSPAN, "missing")
-        t.finish()
+    lib.require_bpf(t)
     with tempfile.TemporaryDirectory(prefix="pyspan-e2e-") as tmp:
         for name, scenario in (("gunicorn", scenario_gunicorn), ("werkzeug", scenario_werkzeug)):
             t0 = time.monotonic()
