@@ -1,17 +1,20 @@
 /* Command-line flags and environment variables, turned into one configuration. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "pyspan_limits.h"
+#include "config_file.h"
+#include "config_print.h"
+#include "options.h"
 
 #define PYSPAN_VERSION "0.1.0"
 
 static const char usage_text[] =
 	"Usage: pyspan --pid PID [options]\n"
+	"       pyspan --config FILE [options]\n"
+	"       pyspan --check-config FILE [options]\n"
 	"\n"
 	"Trace the HTTP requests a running Python service serves, with no change to it, and\n"
 	"print one JSON span per request on stdout. Follows every process the target forks\n"
@@ -46,9 +49,19 @@ static const char usage_text[] =
 	"                         else https://xray.REGION.amazonaws.com)\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
+	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
+	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
+	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
+	"      --check-config FILE  validate FILE, print the effective settings (after the\n"
+	"                         environment and any flags given with it) as JSON, secrets\n"
+	"                         masked, and exit; attaches to nothing\n"
 	"  -v, --verbose          debug messages on stderr, libbpf's included\n"
 	"  -h, --help             this text\n"
 	"      --version          print the version\n"
+	"\n"
+	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
+	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL),\n"
+	"flags.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
@@ -66,9 +79,8 @@ enum {
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
+	OPT_CHECK_CONFIG,
 };
-
-static const char *const known_exports[] = { "stdout", "xray" };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -84,200 +96,152 @@ static const struct option long_opts[] = {
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* A whole decimal number within [min, max], or -1 with a message naming the flag. */
-static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
-		      uint32_t *out)
-{
-	char *end;
-	unsigned long v;
+static const char short_opts[] = ":p:s:c:vh";
 
-	errno = 0;
-	if (!s[0] || s[0] == '-' || s[0] == '+') {
-		fprintf(stderr, "pyspan: %s takes a whole number, not '%s'\n", flag, s);
-		return -1;
-	}
-	v = strtoul(s, &end, 10);
-	if (errno || *end) {
-		fprintf(stderr, "pyspan: %s takes a whole number, not '%s'\n", flag, s);
-		return -1;
-	}
-	if (v < min || v > max) {
-		fprintf(stderr, "pyspan: %s must be between %lu and %lu, not %s\n", flag, min, max,
-			s);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
+/* Which setting each value-taking flag sets; options.c checks it, as it does the file's. */
+static const struct {
+	int opt;
+	enum option_id id;
+} flag_settings[] = {
+	{ 'p', OPTION_PID },
+	{ 's', OPTION_SERVICE_NAME },
+	{ OPT_CAPTURE, OPTION_CAPTURE_BYTES },
+	{ OPT_RINGBUF, OPTION_RINGBUF_MB },
+	{ OPT_RECORD, OPTION_RECORD },
+	{ OPT_EXPORT, OPTION_EXPORT },
+	{ OPT_SAMPLING, OPTION_SAMPLING },
+	{ OPT_SERVICE_VERSION, OPTION_SERVICE_VERSION },
+	{ OPT_XRAY_MODE, OPTION_XRAY_MODE },
+	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
+	{ OPT_FLUSH_DEADLINE, OPTION_FLUSH_DEADLINE },
+};
+
+static int flag_option(int opt)
+{
+	for (size_t i = 0; i < sizeof(flag_settings) / sizeof(flag_settings[0]); i++)
+		if (flag_settings[i].opt == opt)
+			return (int)flag_settings[i].id;
+	return -1;
 }
 
-/* "stdout,xray": known names, each once, none empty. */
-static int parse_exports(const char *arg, struct config *cfg)
+static const char *nonempty_env(const char *name)
 {
-	char *save = NULL, *name;
+	const char *v = getenv(name);
 
-	if (strlen(arg) >= sizeof(cfg->export_names)) {
-		fprintf(stderr, "pyspan: --export list too long\n");
-		return -1;
-	}
-	strcpy(cfg->export_names, arg);
-	cfg->nexports = 0;
-	if (!arg[0] || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
-		fprintf(stderr, "pyspan: --export takes names separated by commas, not '%s'\n",
-			arg);
-		return -1;
-	}
-	for (name = strtok_r(cfg->export_names, ",", &save); name;
-	     name = strtok_r(NULL, ",", &save)) {
-		size_t k;
-
-		for (k = 0; k < sizeof(known_exports) / sizeof(known_exports[0]); k++)
-			if (strcmp(name, known_exports[k]) == 0)
-				break;
-		if (k == sizeof(known_exports) / sizeof(known_exports[0])) {
-			fprintf(stderr, "pyspan: unknown exporter '%s' in --export (known: "
-					"stdout, xray)\n", name);
-			return -1;
-		}
-		for (int i = 0; i < cfg->nexports; i++) {
-			if (strcmp(cfg->exports[i], name) == 0) {
-				fprintf(stderr, "pyspan: exporter '%s' named twice in --export\n",
-					name);
-				return -1;
-			}
-		}
-		if (cfg->nexports == CLI_MAX_EXPORTS) {
-			fprintf(stderr, "pyspan: at most %d exporters\n", CLI_MAX_EXPORTS);
-			return -1;
-		}
-		cfg->exports[cfg->nexports++] = name;
-	}
-	return 0;
+	return v && v[0] ? v : NULL;
 }
 
-enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
+/* The environment outranks the config file. Values are checked where they are used, as
+ * before config files existed, so a bad one only matters to the exporter that reads it. */
+static void apply_env(struct config *cfg)
+{
+	const char *v;
+
+	if ((v = nonempty_env("OTEL_SERVICE_NAME")))
+		cfg->service_name = v;
+	if ((v = nonempty_env("AWS_XRAY_DAEMON_ADDRESS")))
+		cfg->xray_daemon_address = v;
+	if ((v = nonempty_env("AWS_ENDPOINT_URL_XRAY")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
+		cfg->xray_endpoint = v;
+}
+
+/* Pass one: --help, --version and which file holds the config, before anything is applied,
+ * because the file ranks below every flag wherever they stand on the line. */
+static enum cli_result find_config(int argc, char **argv, const char **path, const char **check)
 {
 	int opt;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->capture_bytes = CAPTURE_DEFAULT;
-	cfg->ringbuf_mb = RINGBUF_DEFAULT_MB;
-	cfg->service_name = getenv("OTEL_SERVICE_NAME");
-	cfg->sampling.mode = SAMPLING_ALL;
-	cfg->sampling.rate = 1.0;
-	cfg->sampling.keep_errors = 1;
-	cfg->flush_deadline_s = 5;
-
-	opterr = 0; /* our own messages: one line each */
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":p:s:vh", long_opts, NULL)) != -1) {
+	*path = nonempty_env("PYSPAN_CONFIG");
+	*check = NULL;
+	optind = 0; /* GNU getopt: start over, permutation state included */
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			if (cfg->npids == CLI_MAX_PIDS) {
-				fprintf(stderr, "pyspan: at most %d --pid flags\n", CLI_MAX_PIDS);
-				return CLI_USAGE_ERROR;
-			}
-			if (parse_uint("--pid", optarg, 1, UINT32_MAX, &cfg->pids[cfg->npids]))
-				return CLI_USAGE_ERROR;
-			cfg->npids++;
-			break;
-		case 's':
-			if (!optarg[0]) {
-				fprintf(stderr, "pyspan: --service-name must not be empty\n");
-				return CLI_USAGE_ERROR;
-			}
-			cfg->service_name = optarg;
-			break;
-		case OPT_CAPTURE:
-			if (parse_uint("--capture-bytes", optarg, 64, CAPTURE_MAX,
-				       &cfg->capture_bytes))
-				return CLI_USAGE_ERROR;
-			break;
-		case OPT_RINGBUF:
-			if (parse_uint("--ringbuf-mb", optarg, 1, 1024, &cfg->ringbuf_mb))
-				return CLI_USAGE_ERROR;
-			if (cfg->ringbuf_mb & (cfg->ringbuf_mb - 1)) {
-				fprintf(stderr, "pyspan: --ringbuf-mb must be a power of two, not %s\n",
-					optarg);
-				return CLI_USAGE_ERROR;
-			}
-			break;
-		case OPT_RECORD:
-			if (!optarg[0]) {
-				fprintf(stderr, "pyspan: --record needs a file name\n");
-				return CLI_USAGE_ERROR;
-			}
-			cfg->record_path = optarg;
-			break;
-		case OPT_EXPORT:
-			if (parse_exports(optarg, cfg))
-				return CLI_USAGE_ERROR;
-			break;
-		case OPT_SAMPLING: {
-			int keep = cfg->sampling.keep_errors;
-
-			if (sampling_parse(optarg, &cfg->sampling)) {
-				fprintf(stderr, "pyspan: --sampling takes all, default or a number "
-						"from 0 to 1, not '%s'\n", optarg);
-				return CLI_USAGE_ERROR;
-			}
-			cfg->sampling.keep_errors = keep;
-			break;
-		}
-		case OPT_KEEP_ERRORS:
-			cfg->sampling.keep_errors = 1;
-	cfg->flush_deadline_s = 5;
-			break;
-		case OPT_NO_KEEP_ERRORS:
-			cfg->sampling.keep_errors = 0;
-			break;
-		case OPT_SERVICE_VERSION:
-			if (!optarg[0]) {
-				fprintf(stderr, "pyspan: --service-version must not be empty\n");
-				return CLI_USAGE_ERROR;
-			}
-			cfg->service_version = optarg;
-			break;
-		case OPT_XRAY_MODE:
-			if (strcmp(optarg, "api") == 0) {
-				cfg->xray_api = 1;
-			} else if (strcmp(optarg, "daemon") == 0) {
-				cfg->xray_api = 0;
-			} else {
-				fprintf(stderr, "pyspan: --xray-mode takes daemon or api, "
-						"not '%s'\n",
-					optarg);
-				return CLI_USAGE_ERROR;
-			}
-			break;
-		case OPT_XRAY_ENDPOINT:
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
-				fprintf(stderr,
-					"pyspan: --xray-endpoint takes an http:// or https:// URL, "
-					"not '%s'\n",
-					optarg);
-				return CLI_USAGE_ERROR;
-			}
-			cfg->xray_endpoint = optarg;
-			break;
-		case OPT_FLUSH_DEADLINE:
-			if (parse_uint("--flush-deadline", optarg, 0, 600, &cfg->flush_deadline_s))
-				return CLI_USAGE_ERROR;
-			break;
-		case 'v':
-			cfg->verbose = 1;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		case OPT_VERSION:
 			printf("pyspan %s\n", PYSPAN_VERSION);
 			return CLI_EXIT_OK;
+		case 'c':
+			*path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			*check = optarg;
+			break;
+		case ':':
+		case '?':
+			return CLI_USAGE_ERROR; /* pass two says which flag, in order */
+		}
+	}
+	return CLI_OK;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
+{
+	const char *path, *check;
+	int opt, pids_from_flags = 0;
+	enum cli_result first;
+	char err[512];
+
+	opterr = 0; /* our own messages: one line each */
+	options_defaults(cfg);
+	first = find_config(argc, argv, &path, &check);
+	if (first == CLI_EXIT_OK)
+		return first;
+	if (check)
+		path = check;
+	if (first == CLI_OK && path) {
+		if (!path[0]) {
+			fprintf(stderr, "pyspan: --config needs a file name\n");
+			return CLI_USAGE_ERROR;
+		}
+		if (config_file_load(path, cfg, err, sizeof(err))) {
+			fprintf(stderr, "pyspan: %s\n", err);
+			return CLI_USAGE_ERROR;
+		}
+	}
+	apply_env(cfg);
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		int id = flag_option(opt);
+
+		if (id >= 0) {
+			char name[40];
+
+			/* --pid replaces the file's pids rather than adding to them. */
+			if (opt == 'p' && !pids_from_flags++)
+				cfg->npids = 0;
+			for (const struct option *o = long_opts; o->name; o++)
+				if (o->val == opt)
+					snprintf(name, sizeof(name), "--%s", o->name);
+			if (options_set(cfg, id, name, optarg, err, sizeof(err))) {
+				fprintf(stderr, "pyspan: %s\n", err);
+				return CLI_USAGE_ERROR;
+			}
+			continue;
+		}
+		switch (opt) {
+		case OPT_KEEP_ERRORS:
+			cfg->sampling.keep_errors = 1;
+			break;
+		case OPT_NO_KEEP_ERRORS:
+			cfg->sampling.keep_errors = 0;
+			break;
+		case 'v':
+			cfg->verbose = 1;
+			break;
+		case 'c':
+		case OPT_CHECK_CONFIG:
+			break; /* read in pass one */
 		case ':':
 			fprintf(stderr, "pyspan: %s needs a value (see pyspan --help)\n",
 				argv[optind - 1]);
@@ -293,7 +257,8 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			argv[optind]);
 		return CLI_USAGE_ERROR;
 	}
-	if (cfg->npids == 0) {
+	/* A file checked on a build host may leave the pid to the flag given at run time. */
+	if (cfg->npids == 0 && !check) {
 		fprintf(stderr, "pyspan: nothing to trace: give --pid PID (see pyspan --help)\n");
 		return CLI_USAGE_ERROR;
 	}
@@ -303,5 +268,16 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	}
 	if (cfg->service_name && !cfg->service_name[0])
 		cfg->service_name = NULL;
+	if (check) {
+		char *json = config_to_json(cfg);
+
+		if (!json) {
+			fprintf(stderr, "pyspan: out of memory\n");
+			return CLI_USAGE_ERROR;
+		}
+		puts(json);
+		free(json);
+		return CLI_EXIT_OK;
+	}
 	return CLI_OK;
 }

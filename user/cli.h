@@ -25,12 +25,13 @@ struct config {
 	const char *service_version;  /* --service-version */
 	int xray_api;                 /* --xray-mode api */
 	const char *xray_endpoint;    /* --xray-endpoint URL */
+	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
 };
 
 enum cli_result {
 	CLI_OK = 0,
-	CLI_EXIT_OK,    /* --help or --version was printed */
+	CLI_EXIT_OK,     /* --help, --version or --check-config was printed */
 	CLI_USAGE_ERROR, /* a message was printed; exit 2 */
 };
 

@@ -70,6 +70,7 @@ static int open_exporters(const struct config *cfg)
 			struct xray_opts xo = {
 				.api = cfg->xray_api,
 				.endpoint = cfg->xray_endpoint,
+				.daemon_address = cfg->xray_daemon_address,
 				.service_version = cfg->service_version,
 				.close_deadline_s = cfg->flush_deadline_s,
 			};

@@ -179,7 +179,8 @@ struct exporter *export_xray_new(const struct xray_opts *o)
 		return &x->ex;
 	}
 	{
-		const char *v = getenv("AWS_XRAY_DAEMON_ADDRESS");
+		const char *v = o->daemon_address ? o->daemon_address
+						  : getenv("AWS_XRAY_DAEMON_ADDRESS");
 
 		if (xray_addr_parse(v && v[0] ? v : XRAY_DAEMON_DEFAULT, &x->addr)) {
 			fprintf(stderr, "pyspan: AWS_XRAY_DAEMON_ADDRESS '%s' is not host:port nor "

@@ -8,6 +8,7 @@ struct xray_opts {
 	int api;                     /* --xray-mode api: PutTraceSegments, SigV4-signed */
 	const char *endpoint;        /* --xray-endpoint; NULL: from the environment or region */
 	const char *service_version; /* --service-version; NULL: none */
+	const char *daemon_address;  /* config or AWS_XRAY_DAEMON_ADDRESS; NULL: the default */
 	double close_deadline_s;     /* how long close may spend flushing */
 };
 

@@ -1,0 +1,297 @@
+/* --config FILE: one JSON object whose keys mirror the long flags, applied over the defaults. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config_file.h"
+#include "options.h"
+
+enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING };
+
+struct key {
+	const char *name;
+	enum option_id id;
+	enum kind kind;
+};
+
+static const struct key top_keys[] = {
+	{ "pids", OPTION_PID, K_UINT_ARRAY },
+	{ "service_name", OPTION_SERVICE_NAME, K_STRING },
+	{ "service_version", OPTION_SERVICE_VERSION, K_STRING },
+	{ "capture_bytes", OPTION_CAPTURE_BYTES, K_UINT },
+	{ "ringbuf_mb", OPTION_RINGBUF_MB, K_UINT },
+	{ "record", OPTION_RECORD, K_STRING },
+	{ "export", OPTION_EXPORT, K_LIST },
+	{ "sampling", OPTION_SAMPLING, K_SAMPLING },
+	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
+	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
+	{ "verbose", OPTION_VERBOSE, K_BOOL },
+};
+
+static const struct key xray_keys[] = {
+	{ "xray.mode", OPTION_XRAY_MODE, K_STRING },
+	{ "xray.endpoint", OPTION_XRAY_ENDPOINT, K_STRING },
+	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
+};
+
+/* Owns every string cfg borrows from the file; one file at a time. */
+static cJSON *loaded;
+static char list_buf[sizeof(((struct config *)0)->export_names)];
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == floor(v->valuedouble) ? "a whole number" : "a fraction";
+	return "something else";
+}
+
+static int is_whole(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+	       fabs(v->valuedouble) < 1e15;
+}
+
+/* Turn one JSON value into the text a flag would carry, then validate it as the flag is. */
+static int apply(struct config *cfg, const struct key *k, const cJSON *v, const char *path,
+		 char *err, size_t errlen)
+{
+	char name[64], msg[400], num[32];
+	const char *text = NULL;
+	const char *want = NULL;
+
+	snprintf(name, sizeof(name), "\"%s\"", k->name);
+	switch (k->kind) {
+	case K_STRING:
+		if (!cJSON_IsString(v))
+			want = "a string";
+		text = v->valuestring;
+		break;
+	case K_UINT:
+		if (!is_whole(v))
+			want = "a whole number";
+		snprintf(num, sizeof(num), "%.0f", v->valuedouble);
+		text = num;
+		break;
+	case K_BOOL:
+		if (!cJSON_IsBool(v))
+			want = "true or false";
+		text = cJSON_IsTrue(v) ? "1" : "0";
+		break;
+	case K_SAMPLING:
+		if (cJSON_IsNumber(v)) {
+			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+			text = num;
+		} else if (cJSON_IsString(v)) {
+			text = v->valuestring;
+		} else {
+			want = "a string or a number";
+		}
+		break;
+	case K_UINT_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of whole numbers";
+			break;
+		}
+		cfg->npids = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!is_whole(e)) {
+				snprintf(err, errlen,
+					 "config %s: %s must hold whole numbers, not %s", path,
+					 name, type_name(e));
+				return -1;
+			}
+			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
+			if (options_set(cfg, k->id, name, num, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
+	case K_LIST: {
+		const cJSON *e;
+		size_t off = 0;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		list_buf[0] = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			/* The flag's comma list, so the flag's checks (empty, twice) apply. */
+			off += (size_t)snprintf(list_buf + off, sizeof(list_buf) - off, "%s%s",
+						off ? "," : "", e->valuestring);
+			if (off >= sizeof(list_buf))
+				off = sizeof(list_buf) - 1;
+		}
+		text = list_buf;
+		break;
+	}
+	}
+	if (want) {
+		snprintf(err, errlen, "config %s: %s must be %s, not %s", path, name, want,
+			 type_name(v));
+		return -1;
+	}
+	if (options_set(cfg, k->id, name, text, msg, sizeof(msg)) == 0)
+		return 0;
+bad_value:
+	snprintf(err, errlen, "config %s: %s", path, msg);
+	return -1;
+}
+
+static const struct key *find(const struct key *keys, size_t n, const char *prefix,
+			      const char *name)
+{
+	char full[128];
+
+	snprintf(full, sizeof(full), "%s%s", prefix, name);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, full) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int apply_object(struct config *cfg, const cJSON *obj, const char *path, char *err,
+			size_t errlen)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, obj)
+	{
+		const struct key *k;
+
+		if (strcmp(v->string, "xray") == 0) {
+			const cJSON *x;
+
+			if (!cJSON_IsObject(v)) {
+				snprintf(err, errlen,
+					 "config %s: \"xray\" must be an object, not %s", path,
+					 type_name(v));
+				return -1;
+			}
+			cJSON_ArrayForEach(x, v)
+			{
+				k = find(xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]),
+					 "xray.", x->string);
+				if (!k) {
+					snprintf(err, errlen, "config %s: unknown key \"xray.%s\"",
+						 path, x->string);
+					return -1;
+				}
+				if (apply(cfg, k, x, path, err, errlen))
+					return -1;
+			}
+			continue;
+		}
+		k = find(top_keys, sizeof(top_keys) / sizeof(top_keys[0]), "", v->string);
+		if (!k) {
+			snprintf(err, errlen, "config %s: unknown key \"%s\"", path, v->string);
+			return -1;
+		}
+		if (apply(cfg, k, v, path, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* The whole file, NUL-terminated, or NULL with the reason in err. */
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 2);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errlen, "config %s: out of memory", path);
+		return NULL;
+	}
+	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "config %s: %s", path, strerror(errno ? errno : EIO));
+		goto fail;
+	}
+	if (n > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "config %s: larger than 1 MiB", path);
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* cJSON's error offset as the line and column an editor shows. */
+static void bad_json(const char *buf, size_t len, const char *end, const char *path, char *err,
+		     size_t errlen)
+{
+	int line = 1, col = 1;
+
+	for (const char *p = buf; end && p < end && p < buf + len; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	snprintf(err, errlen, "config %s: invalid JSON at line %d, column %d", path, line, col);
+}
+
+int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	const char *end = NULL;
+	size_t len;
+	char *buf = read_all(path, &len, err, errlen);
+
+	if (!buf)
+		return -1;
+	cJSON_Delete(loaded);
+	loaded = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	/* Trailing text after the object is as wrong as a syntax error inside it. */
+	while (loaded && end && end < buf + len && strchr(" \t\r\n", *end))
+		end++;
+	if (!loaded || (end && end < buf + len)) {
+		bad_json(buf, len, end, path, err, errlen);
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	if (!cJSON_IsObject(loaded)) {
+		snprintf(err, errlen, "config %s: must hold one JSON object, not %s", path,
+			 type_name(loaded));
+		return -1;
+	}
+	return apply_object(cfg, loaded, path, err, errlen);
+}

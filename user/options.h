@@ -1,0 +1,35 @@
+/* Every setting's validation, shared by flags and the config file so both say the same thing. */
+#ifndef PYSPAN_OPTIONS_H
+#define PYSPAN_OPTIONS_H
+
+#include <stddef.h>
+
+#include "cli.h"
+
+enum option_id {
+	OPTION_PID, /* appends one pid */
+	OPTION_SERVICE_NAME,
+	OPTION_SERVICE_VERSION,
+	OPTION_CAPTURE_BYTES,
+	OPTION_RINGBUF_MB,
+	OPTION_RECORD,
+	OPTION_EXPORT, /* "stdout,xray" */
+	OPTION_SAMPLING,
+	OPTION_SAMPLING_KEEP_ERRORS, /* "1" or "0" */
+	OPTION_FLUSH_DEADLINE,
+	OPTION_XRAY_MODE,
+	OPTION_XRAY_ENDPOINT,
+	OPTION_XRAY_DAEMON_ADDRESS,
+	OPTION_VERBOSE, /* "1" or "0" */
+};
+
+/* The built-in defaults, before any config file, environment variable or flag. */
+void options_defaults(struct config *cfg);
+
+/* Check value and store it in cfg (value must outlive cfg). On a bad value return -1 with
+ * one sentence in err that names the setting as name ("--capture-bytes" or "\"capture_bytes\"").
+ */
+int options_set(struct config *cfg, enum option_id id, const char *name, const char *value,
+		char *err, size_t errlen);
+
+#endif
