@@ -1,0 +1,243 @@
+/* Unit tests for --config files: every error message, a round trip, and precedence. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "cli.h"
+#include "config_file.h"
+#include "config_print.h"
+#include "options.h"
+
+static char path[] = "/tmp/pyspan-test-config-XXXXXX";
+static struct config cfg;
+
+static void write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The error line for a file holding text ("" when it loads), after "config PATH: ". */
+static const char *load_error(const char *text)
+{
+	static char err[512];
+	size_t n = strlen("config ") + strlen(path) + strlen(": ");
+
+	write_file(text);
+	options_defaults(&cfg);
+	if (config_file_load(path, &cfg, err, sizeof(err)) == 0)
+		return "";
+	return strlen(err) > n ? err + n : err;
+}
+
+static const struct {
+	const char *json;
+	const char *msg;
+} bad[] = {
+	{ "{\"sampling_rate\": 1}", "unknown key \"sampling_rate\"" },
+	{ "{\"xray\": {\"mod\": \"api\"}}", "unknown key \"xray.mod\"" },
+	{ "{\"xray\": \"api\"}", "\"xray\" must be an object, not a string" },
+	{ "{\"capture_bytes\": \"4096\"}",
+	  "\"capture_bytes\" must be a whole number, not a string" },
+	{ "{\"capture_bytes\": 100.5}",
+	  "\"capture_bytes\" must be a whole number, not a fraction" },
+	{ "{\"capture_bytes\": 10}", "\"capture_bytes\" must be between 64 and 16384, not 10" },
+	{ "{\"capture_bytes\": -1}", "\"capture_bytes\" takes a whole number, not '-1'" },
+	{ "{\"ringbuf_mb\": 3}", "\"ringbuf_mb\" must be a power of two, not 3" },
+	{ "{\"flush_deadline\": 601}", "\"flush_deadline\" must be between 0 and 600, not 601" },
+	{ "{\"pids\": 4242}", "\"pids\" must be an array of whole numbers, not a whole number" },
+	{ "{\"pids\": [\"4242\"]}", "\"pids\" must hold whole numbers, not a string" },
+	{ "{\"pids\": [0]}", "\"pids\" must be between 1 and 4294967295, not 0" },
+	{ "{\"service_name\": \"\"}", "\"service_name\" must not be empty" },
+	{ "{\"service_name\": 7}", "\"service_name\" must be a string, not a whole number" },
+	{ "{\"service_version\": null}", "\"service_version\" must be a string, not null" },
+	{ "{\"record\": \"\"}", "\"record\" needs a file name" },
+	{ "{\"export\": \"stdout\"}", "\"export\" must be an array of strings, not a string" },
+	{ "{\"export\": [1]}", "\"export\" must hold strings, not a whole number" },
+	{ "{\"export\": [\"honeycomb\"]}",
+	  "unknown exporter 'honeycomb' in \"export\" (known: stdout, xray)" },
+	{ "{\"export\": [\"xray\", \"xray\"]}", "exporter 'xray' named twice in \"export\"" },
+	{ "{\"sampling\": \"most\"}",
+	  "\"sampling\" takes all, default or a number from 0 to 1, not 'most'" },
+	{ "{\"sampling\": 2}", "\"sampling\" takes all, default or a number from 0 to 1, not '2'" },
+	{ "{\"sampling\": true}", "\"sampling\" must be a string or a number, not a boolean" },
+	{ "{\"sampling_keep_errors\": 1}",
+	  "\"sampling_keep_errors\" must be true or false, not a whole number" },
+	{ "{\"verbose\": \"yes\"}", "\"verbose\" must be true or false, not a string" },
+	{ "{\"xray\": {\"mode\": \"udp\"}}", "\"xray.mode\" takes daemon or api, not 'udp'" },
+	{ "{\"xray\": {\"endpoint\": \"xray.aws\"}}",
+	  "\"xray.endpoint\" takes an http:// or https:// URL, not 'xray.aws'" },
+	{ "{\"xray\": {\"daemon_address\": \"127.0.0.1\"}}",
+	  "\"xray.daemon_address\" takes host:port or 'tcp:host:port udp:host:port', "
+	  "not '127.0.0.1'" },
+	{ "[4242]", "must hold one JSON object, not an array" },
+	{ "", "invalid JSON at line 1, column 1" },
+	{ "{\"pids\": [1]} {}", "invalid JSON at line 1, column 15" },
+	{ "{\n  \"pids\": [1],\n  \"verbose\": tru\n}", "invalid JSON at line 3, column 14" },
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_STR(load_error(bad[i].json), bad[i].msg);
+}
+
+static void test_file_errors(void)
+{
+	char err[512], want[512];
+	FILE *f;
+
+	options_defaults(&cfg);
+	CHECK_INT(config_file_load("/nonexistent/pyspan.json", &cfg, err, sizeof(err)), -1);
+	CHECK_STR(err, "config /nonexistent/pyspan.json: No such file or directory");
+
+	f = fopen(path, "w");
+	fputc('{', f);
+	for (int i = 0; i < CONFIG_FILE_MAX; i++)
+		fputc(' ', f);
+	fputc('}', f);
+	fclose(f);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "config %s: larger than 1 MiB", path);
+	CHECK_STR(err, want);
+}
+
+static const char good[] =
+	"{\"pids\": [4242, 4243], \"service_name\": \"cruddur-backend\", "
+	"\"service_version\": \"1.4.2\", \"capture_bytes\": 1024, \"ringbuf_mb\": 64, "
+	"\"record\": \"/tmp/r.bin\", \"export\": [\"stdout\", \"xray\"], \"sampling\": 0.25, "
+	"\"sampling_keep_errors\": false, \"flush_deadline\": 9, \"xray\": {\"mode\": \"api\", "
+	"\"endpoint\": \"http://127.0.0.1:4000\", \"daemon_address\": \"127.0.0.1:2001\"}, "
+	"\"verbose\": true}";
+
+static void test_round_trip(void)
+{
+	char *first, *second;
+
+	CHECK_STR(load_error(good), "");
+	CHECK_INT(cfg.npids, 2);
+	CHECK_INT(cfg.pids[1], 4243);
+	CHECK_STR(cfg.service_name, "cruddur-backend");
+	CHECK_INT(cfg.capture_bytes, 1024);
+	CHECK_INT(cfg.ringbuf_mb, 64);
+	CHECK_INT(cfg.nexports, 2);
+	CHECK_STR(cfg.exports[1], "xray");
+	CHECK_INT(cfg.sampling.mode, SAMPLING_RATE);
+	CHECK(cfg.sampling.rate == 0.25);
+	CHECK_INT(cfg.sampling.keep_errors, 0);
+	CHECK_INT(cfg.flush_deadline_s, 9);
+	CHECK_INT(cfg.xray_api, 1);
+	CHECK_STR(cfg.xray_daemon_address, "127.0.0.1:2001");
+	CHECK_INT(cfg.verbose, 1);
+
+	/* What --check-config prints is a config file that loads to the same settings. */
+	first = config_to_json(&cfg);
+	CHECK(first != NULL);
+	CHECK_STR(load_error(first), "");
+	second = config_to_json(&cfg);
+	CHECK_STR(second, first);
+	free(first);
+	free(second);
+}
+
+static void test_mask(void)
+{
+	cJSON *o = cJSON_Parse("{\"service_name\": \"svc\", \"aws_secret_access_key\": \"s\", "
+			       "\"API_KEY\": \"k\", \"x\": {\"session_token\": \"t\", "
+			       "\"password\": 5, \"mode\": \"api\"}}");
+	char *s;
+
+	config_mask(o);
+	s = cJSON_PrintUnformatted(o);
+	CHECK_STR(s, "{\"service_name\":\"svc\",\"aws_secret_access_key\":\"****\","
+		     "\"API_KEY\":\"****\",\"x\":{\"session_token\":\"****\",\"password\":\"****\","
+		     "\"mode\":\"api\"}}");
+	free(s);
+	cJSON_Delete(o);
+}
+
+#define PARSE(...)                                                                                 \
+	({                                                                                         \
+		char *argv_[] = {"pyspan", __VA_ARGS__, NULL};                                     \
+		cli_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &cfg);               \
+	})
+
+/* Defaults < file < environment < flags, wherever --config stands on the line. */
+static void test_precedence(void)
+{
+	write_file("{\"pids\": [11, 12], \"service_name\": \"from-file\", \"capture_bytes\": 128, "
+		   "\"xray\": {\"endpoint\": \"http://file:1\", \"daemon_address\": \"file:2\"}}");
+	unsetenv("PYSPAN_CONFIG");
+	unsetenv("OTEL_SERVICE_NAME");
+	unsetenv("AWS_XRAY_DAEMON_ADDRESS");
+	unsetenv("AWS_ENDPOINT_URL_XRAY");
+	unsetenv("AWS_ENDPOINT_URL");
+
+	CHECK_INT(PARSE("--config", path), CLI_OK);
+	CHECK_INT(cfg.npids, 2);
+	CHECK_STR(cfg.service_name, "from-file");
+	CHECK_INT(cfg.capture_bytes, 128);
+	CHECK_INT(cfg.ringbuf_mb, 32); /* not in the file: the default */
+	CHECK_STR(cfg.xray_endpoint, "http://file:1");
+	CHECK_STR(cfg.xray_daemon_address, "file:2");
+
+	setenv("OTEL_SERVICE_NAME", "from-env", 1);
+	setenv("AWS_XRAY_DAEMON_ADDRESS", "env:3", 1);
+	setenv("AWS_ENDPOINT_URL", "http://env:4", 1);
+	CHECK_INT(PARSE("--config", path), CLI_OK);
+	CHECK_STR(cfg.service_name, "from-env");
+	CHECK_STR(cfg.xray_daemon_address, "env:3");
+	CHECK_STR(cfg.xray_endpoint, "http://env:4");
+	setenv("AWS_ENDPOINT_URL_XRAY", "http://env-xray:5", 1);
+	CHECK_INT(PARSE("--config", path), CLI_OK);
+	CHECK_STR(cfg.xray_endpoint, "http://env-xray:5");
+
+	/* Flags win, even when they come before --config; --pid replaces the file's pids. */
+	CHECK_INT(PARSE("--service-name", "from-flag", "--pid", "13", "--xray-endpoint",
+			"http://flag:6", "--config", path),
+		  CLI_OK);
+	CHECK_STR(cfg.service_name, "from-flag");
+	CHECK_INT(cfg.npids, 1);
+	CHECK_INT(cfg.pids[0], 13);
+	CHECK_STR(cfg.xray_endpoint, "http://flag:6");
+	CHECK_INT(cfg.capture_bytes, 128);
+
+	/* PYSPAN_CONFIG names the file when no flag does. */
+	setenv("PYSPAN_CONFIG", path, 1);
+	CHECK_INT(PARSE("--capture-bytes", "256"), CLI_OK);
+	CHECK_INT(cfg.npids, 2);
+	CHECK_INT(cfg.capture_bytes, 256);
+	CHECK_INT(PARSE("--config", "/nonexistent/pyspan.json"), CLI_USAGE_ERROR);
+	unsetenv("PYSPAN_CONFIG");
+
+	/* A bad flag is reported as before, not hidden behind the file. */
+	CHECK_INT(PARSE("--config", path, "--capture-bytes", "1"), CLI_USAGE_ERROR);
+	CHECK_INT(PARSE("--bogus", "--config", "/nonexistent/pyspan.json"), CLI_USAGE_ERROR);
+
+	unsetenv("OTEL_SERVICE_NAME");
+	unsetenv("AWS_XRAY_DAEMON_ADDRESS");
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_XRAY");
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	test_bad();
+	test_file_errors();
+	test_round_trip();
+	test_mask();
+	test_precedence();
+	unlink(path);
+	return check_summary("config");
+}
