@@ -196,9 +196,7 @@ def main():
         gu = ps = None
         try:
             port = lib.free_port()
-            gu = lib.start_gunicorn(port, tmp)
-            lib.wait_port(port, gu)
-            workers = lib.wait_workers(gu.pid, 2)
+            gu, workers = lib.serving_gunicorn(port, tmp)
             print("demo: gunicorn master %d, workers %s, http://127.0.0.1:%d"
                   % (gu.pid, " ".join(map(str, workers)), port))
             extra = []

@@ -188,6 +188,19 @@ def start_werkzeug(port, workdir):
                 workdir, cwd=str(REPO))
 
 
+def serving_gunicorn(port, workdir, workers=2):
+    """Start the demo app under gunicorn and wait until it answers on port with all its
+    workers up. Returns (proc, worker pids); a gunicorn that never gets there is stopped
+    before the SetupError goes up, so callers only clean up what they got back."""
+    gu = start_gunicorn(port, workdir, workers)
+    try:
+        wait_port(port, gu)
+        return gu, wait_workers(gu.pid, workers)
+    except BaseException:
+        gu.stop(signal.SIGTERM, 10)
+        raise
+
+
 def wait_port(port, proc, timeout=20):
     """Wait until something accepts TCP connections on 127.0.0.1:port."""
     deadline = time.monotonic() + timeout

@@ -102,9 +102,7 @@ def real_run(t, tmp):
     port = lib.free_port()
     gu = ps = None
     try:
-        gu = lib.start_gunicorn(port, tmp)
-        lib.wait_port(port, gu)
-        lib.wait_workers(gu.pid, 2)
+        gu, _ = lib.serving_gunicorn(port, tmp)
         path = Path(tmp) / "run.json"
         path.write_text(json.dumps({"pids": [gu.pid], "service_name": "from-config-file"}))
         ps = lib.Pyspan([], tmp, extra=["--config", str(path)])

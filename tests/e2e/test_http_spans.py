@@ -249,9 +249,7 @@ def scenario_gunicorn(t, tmp):
     port = lib.free_port()
     gu = ps = None
     try:
-        gu = lib.start_gunicorn(port, tmp)
-        lib.wait_port(port, gu)
-        workers = lib.wait_workers(gu.pid, 2)
+        gu, workers = lib.serving_gunicorn(port, tmp)
         t.note("gunicorn master %d, workers %s, port %d" % (gu.pid, workers, port))
         ps = lib.Pyspan([gu.pid], tmp)
         ps.wait_attached(30)

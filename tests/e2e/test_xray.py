@@ -326,9 +326,7 @@ def scenario_daemon(t, tmp):
     gu = ps = None
     daemon = UdpDaemon()
     try:
-        gu = lib.start_gunicorn(port, tmp)
-        lib.wait_port(port, gu)
-        lib.wait_workers(gu.pid, 2)
+        gu, _ = lib.serving_gunicorn(port, tmp)
         ps = PyspanEnv([gu.pid], tmp, ["--export", "stdout,xray", "--sampling", "all",
                                        "--service-name", SERVICE, "--service-version", "2.3.4"],
                        env={"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:%d" % daemon.port})
@@ -379,9 +377,7 @@ def scenario_sampling(t, tmp):
     gu = ps = None
     daemon = UdpDaemon()
     try:
-        gu = lib.start_gunicorn(port, tmp)
-        lib.wait_port(port, gu)
-        lib.wait_workers(gu.pid, 2)
+        gu, _ = lib.serving_gunicorn(port, tmp)
         ps = PyspanEnv([gu.pid], tmp, ["--export", "stdout,xray", "--sampling", "0"],
                        env={"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:%d" % daemon.port})
         ps.wait_attached(30)
@@ -432,9 +428,7 @@ def run_api(t, tmp, mode, api, client):
     port = lib.free_port()
     gu = ps = None
     try:
-        gu = lib.start_gunicorn(port, tmp)
-        lib.wait_port(port, gu)
-        lib.wait_workers(gu.pid, 2)
+        gu, _ = lib.serving_gunicorn(port, tmp)
         ps = PyspanEnv([gu.pid], tmp, ["--export", "xray", "--xray-mode", "api",
                                        "--xray-endpoint", "http://127.0.0.1:%d" % api.port,
                                        "--sampling", "all", "--service-name", SERVICE,
@@ -585,9 +579,7 @@ def scenario_api_hangs(t, tmp):
     port = lib.free_port()
     gu = ps = None
     try:
-        gu = lib.start_gunicorn(port, tmp)
-        lib.wait_port(port, gu)
-        lib.wait_workers(gu.pid, 2)
+        gu, _ = lib.serving_gunicorn(port, tmp)
         env = api_env(None)
         ps = PyspanEnv([gu.pid], tmp, ["--export", "xray", "--xray-mode", "api",
                                        "--xray-endpoint",
