@@ -19,6 +19,9 @@ enum span_kind {
 #define SPAN_UA_MAX 256
 #define SPAN_XFF_MAX 256
 #define SPAN_ADDR_MAX 64 /* an IPv6 address in text, or a Unix socket marker */
+#define SPAN_HOST_MAX 256
+#define SPAN_DB_QUERY_MAX 2048
+#define SPAN_ERROR_MAX 256
 
 struct span {
 	enum span_kind kind;
@@ -50,6 +53,20 @@ struct span {
 	uint32_t pid;
 	uint32_t tid;
 	const char *service_name;
+
+	/* Client spans (kind SPAN_CLIENT): an outbound call. server_addr/server_port are the
+	 * peer called, client_addr/client_port the local end. */
+	char protocol[16];          /* "http", "postgresql", "redis" */
+	int tls;                    /* plaintext seen through OpenSSL */
+	char host[SPAN_HOST_MAX];   /* HTTP Host header of an outbound call */
+	char db_system[16];         /* "postgresql", "redis" */
+	char db_name[64];           /* database (PostgreSQL startup "database") */
+	char db_user[64];
+	char db_operation[32];      /* "SELECT", "GET" */
+	char db_query[SPAN_DB_QUERY_MAX]; /* literals replaced by '?'; Redis: command and key */
+	int is_error;               /* the call failed (SQL error, Redis error reply, 5xx) */
+	char error_type[64];        /* SQLSTATE "42P01", Redis "WRONGTYPE", HTTP "503" */
+	char error_message[SPAN_ERROR_MAX];
 
 	/* The exception that failed the request, with its chain; NULL when none was seen. Owned
 	 * by whoever finishes the span, valid while exporters run. */

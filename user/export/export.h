@@ -5,12 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logrec.h"
 #include "span.h"
 
 struct exporter {
 	const char *name;
 	/* Take one finished span; the exporter copies what it keeps. */
 	void (*span)(struct exporter *ex, const struct span *s);
+	/* Optional: take one log record (logrec.h); exporters without logs leave it NULL. */
+	void (*log)(struct exporter *ex, const struct log_record *r);
 	/* Push out what is buffered (called after every batch of events); must not block. */
 	void (*flush)(struct exporter *ex);
 	/* Flush within the shutdown deadline and release; the exporter is not used again. */
@@ -28,6 +31,8 @@ struct exporter *export_stdout_new(void);
 void export_register(struct exporter *ex);
 /* Sampling decides once (sampling.h), then every exporter gets the kept span. */
 void export_span(const struct span *s);
+/* Every exporter that takes logs gets the record (no sampling: logs are all kept). */
+void export_log(const struct log_record *r);
 void export_flush_all(void);
 /* Close every exporter, then print one stderr line each with sent / retried / dropped. */
 void export_close_all(void);

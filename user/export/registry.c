@@ -25,6 +25,13 @@ void export_span(const struct span *s)
 		exporters[i]->span(exporters[i], s);
 }
 
+void export_log(const struct log_record *r)
+{
+	for (int i = 0; i < nexporters; i++)
+		if (exporters[i]->log)
+			exporters[i]->log(exporters[i], r);
+}
+
 void export_flush_all(void)
 {
 	for (int i = 0; i < nexporters; i++)
