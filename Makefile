@@ -7,6 +7,12 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BUILD     := build
 PYTHON    := /usr/bin/python3
 
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+# The version lives in VERSION; a git checkout adds what git describe says.
+VERSION_STR := $(shell cat VERSION)$(shell git describe --always --dirty 2>/dev/null | \
+		sed -e 's/^/ (git /' -e 's/$$/)/')
+
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 INCLUDES  := -Iinclude -Iuser -I$(BUILD)
@@ -16,7 +22,10 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
 	     libcurl4-openssl-dev pkg-config make gcc
-DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore
+DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore libcap2-bin \
+	     util-linux
+# Only `make image-test` needs these: building and running the container image.
+DEB_IMAGE := podman buildah debootstrap
 DEB_BENCH := wrk python3-aws-xray-sdk
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -33,7 +42,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
 
-.PHONY: all deps test unit e2e demo bench clean vmlinux format
+.PHONY: all deps test unit e2e demo bench clean vmlinux format install uninstall image \
+	image-test FORCE
 
 all: pyspan
 
@@ -47,6 +57,14 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vm
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
+
+# Rewritten only when the version changes, so that only cli.o is rebuilt then.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@echo '#define PYSPAN_VERSION "$(VERSION_STR)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/user/cli.o $(BUILD)/san/user/cli.o: $(BUILD)/version.h
 
 $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/*/*.h include/*.h) $(SKELS)
 	@mkdir -p $(dir $@)
@@ -71,6 +89,24 @@ deps:
 
 unit: $(UNIT_BINS)
 
+# The binary and its manual page; PREFIX and DESTDIR as usual (make install DESTDIR=/tmp/pkg).
+install: pyspan
+	install -D -m 0755 pyspan $(DESTDIR)$(PREFIX)/sbin/pyspan
+	install -D -m 0644 man/pyspan.8 $(DESTDIR)$(PREFIX)/share/man/man8/pyspan.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/pyspan $(DESTDIR)$(PREFIX)/share/man/man8/pyspan.8
+
+# The container image (deploy/Dockerfile), built and run against a traced service. Slow the
+# first time (a Debian base made with debootstrap, the build stage's packages), so it is not
+# part of `make test`.
+image-test:
+	@missing=$$(for p in $(DEB_IMAGE); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(PYTHON) tests/image/test_image.py
 test: deps
 	$(MAKE) pyspan unit
 	tests/run.sh

@@ -16,6 +16,10 @@ const volatile __u32 capture_bytes = CAPTURE_DEFAULT;
  * most of pyspan's cost per request. Userspace also polls on a short timeout, so a quiet
  * service's spans still come out within that timeout. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* Set when pyspan follows processes by name, executable or cgroup: the exec of an untraced
+ * process is then reported too. Exec is rare next to socket I/O, so matching in userspace,
+ * where /proc says everything about the new image, costs less than a filter kept in maps. */
+const volatile __u32 report_untraced_exec = 0;
 
 #define MSG_PEEK_FLAG 2
 #define EINPROGRESS_ERR 115
@@ -519,8 +523,11 @@ int handle_exec(void *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 
-	if (!is_traced(tgid))
+	if (!is_traced(tgid)) {
+		if (report_untraced_exec)
+			emit_proc(EV_PROC_EXEC_NEW, pid_tgid, 0);
 		return 0;
+	}
 	/* A new image: userspace inspects it again before exceptions are read. */
 	bpf_map_delete_elem(&py_procs, &tgid);
 	emit_proc(EV_PROC_EXEC, pid_tgid, 0);

@@ -18,6 +18,8 @@ enum ev_type {
 	EV_PROC_EXEC,  /* a traced process called exec */
 	EV_PROC_EXIT,  /* a traced process exited */
 	EV_PY_EXC,     /* the exception a Python thread was handling when it wrote to stdout/stderr */
+	EV_PROC_EXEC_NEW, /* an untraced process called exec (sent only while following by
+			   * name, executable or cgroup): userspace decides whether to trace it */
 };
 
 enum ev_dir {

@@ -12,7 +12,9 @@
 
 #include "capture.skel.h"
 #include "capture.h"
+#include "caps.h"
 #include "dispatch.h"
+#include "follow.h"
 #include "log.h"
 #include "proc.h"
 #include "pyexc.h"
@@ -58,19 +60,19 @@ static int ensure_tracefs(void)
 	if (stat("/sys/kernel/debug/tracing/events", &st) == 0)
 		return 0;
 	if (err == EACCES) {
-		log_msg("cannot read tracefs (/sys/kernel/tracing): missing privileges; run pyspan "
-			"as root (it needs CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and "
-			"CAP_DAC_READ_SEARCH)");
+		log_msg("cannot read tracefs (/sys/kernel/tracing): %s", caps_hint(CAPS_TRACEFS_READ));
 		return -1;
 	}
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
 		log_debug("mounted tracefs at /sys/kernel/tracing");
 		return 0;
 	}
-	log_msg("tracefs is not mounted and mounting it at /sys/kernel/tracing failed (%s); "
-		"mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or run pyspan with "
-		"CAP_SYS_ADMIN",
-		strerror(errno));
+	err = errno;
+	log_msg("tracefs is not mounted and mounting it at /sys/kernel/tracing failed (%s): %s",
+		strerror(err),
+		err == EPERM ? caps_hint(CAPS_TRACEFS_MOUNT) :
+			       "mount it with 'mount -t tracefs nodev /sys/kernel/tracing' (in a "
+			       "container: bind-mount the host's /sys/kernel/tracing)");
 	return -1;
 }
 
@@ -115,17 +117,40 @@ static void trace_child(uint32_t pid, uint32_t ppid, void *arg)
 {
 	struct capture *cap = arg;
 
+	if (proc_known(pid))
+		return;
 	if (trace_pid(cap, pid) == 0) {
 		proc_add(pid, ppid, NULL);
 		pyexc_setup_process(pid);
 	}
 }
 
-static const char *load_hint(int err)
+int capture_follow(struct capture *cap, uint32_t pid)
+{
+	if (proc_known(pid) || trace_pid(cap, pid))
+		return -1;
+	proc_add(pid, 0, NULL);
+	pyexc_setup_process(pid);
+	/* Children it forked before its pid reached traced_pids (a gunicorn master starting
+	 * its workers) are only in /proc. */
+	proc_walk_descendants(pid, trace_child, cap);
+	return 0;
+}
+
+/* An untraced process exec'd while pyspan follows by name, executable or cgroup. */
+static void on_exec_new(uint32_t pid, void *arg)
+{
+	struct capture *cap = arg;
+
+	if (!follow_matches(pid) || capture_follow(cap, pid))
+		return;
+	log_msg("following pid %u, started after attach (%s)", pid, follow_describe());
+}
+
+static const char *load_hint(int err, enum caps_op op)
 {
 	if (err == -EPERM || err == -EACCES)
-		return "missing privileges: run pyspan as root (it needs CAP_BPF, CAP_PERFMON and "
-		       "CAP_SYS_PTRACE)";
+		return caps_hint(op);
 	if (err == -ENOENT || err == -ESRCH)
 		return "a tracepoint pyspan needs is missing on this kernel";
 	return "the kernel refused pyspan's BPF programs (run with -v for libbpf's log)";
@@ -141,15 +166,16 @@ struct capture *capture_open(const struct capture_opts *o)
 		return NULL;
 	}
 	libbpf_set_print(libbpf_print);
-	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		log_msg("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): pyspan needs a "
-			"kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	if (caps_check_btf(o->btf_path))
 		goto fail;
-	}
 	if (ensure_tracefs())
 		goto fail;
 
-	cap->skel = capture_bpf__open();
+	{
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+
+		cap->skel = capture_bpf__open_opts(&oo);
+	}
 	if (!cap->skel) {
 		log_msg("cannot open the BPF object: %s", strerror(errno));
 		goto fail;
@@ -161,15 +187,18 @@ struct capture *capture_open(const struct capture_opts *o)
 	if (cap->skel->rodata->wakeup_bytes > (1 << 20))
 		cap->skel->rodata->wakeup_bytes = 1 << 20;
 	bpf_map__set_max_entries(cap->skel->maps.events, o->ringbuf_mb << 20);
+	cap->skel->rodata->report_untraced_exec = o->follow;
 
 	err = capture_bpf__load(cap->skel);
 	if (err) {
-		log_msg("cannot load BPF programs (%s): %s", strerror(-err), load_hint(err));
+		log_msg("cannot load BPF programs (%s): %s", strerror(-err),
+			load_hint(err, CAPS_BPF_LOAD));
 		goto fail;
 	}
 	err = capture_bpf__attach(cap->skel);
 	if (err) {
-		log_msg("cannot attach BPF programs (%s): %s", strerror(-err), load_hint(err));
+		log_msg("cannot attach BPF programs (%s): %s", strerror(-err),
+			load_hint(err, CAPS_PERF_ATTACH));
 		goto fail;
 	}
 	if (o->record_path) {
@@ -181,6 +210,8 @@ struct capture *capture_open(const struct capture_opts *o)
 		}
 	}
 	dispatch_set_fd_gone(on_proc_gone_fd, cap);
+	if (o->follow)
+		dispatch_set_exec_new(on_exec_new, cap);
 	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.events), handle_event, cap, NULL);
 	if (!cap->rb) {
 		log_msg("cannot open the ring buffer: %s", strerror(errno));
@@ -193,6 +224,8 @@ struct capture *capture_open(const struct capture_opts *o)
 	/* Probes first, then the pids: a fork after this point is seen by BPF, one before it
 	 * is found in /proc. */
 	for (int i = 0; i < o->npids; i++) {
+		if (proc_known(o->pids[i]))
+			continue; /* named twice, or a child of an earlier one */
 		if (trace_pid(cap, o->pids[i]))
 			goto fail;
 		proc_add(o->pids[i], 0, NULL);
@@ -252,6 +285,7 @@ void capture_close(struct capture *cap)
 	ring_buffer__free(cap->rb);
 	capture_bpf__destroy(cap->skel);
 	dispatch_set_fd_gone(NULL, NULL);
+	dispatch_set_exec_new(NULL, NULL);
 	record_close(cap->record);
 	free(cap);
 }

@@ -12,6 +12,8 @@ struct capture_opts {
 	uint32_t capture_bytes;
 	uint32_t ringbuf_mb;
 	const char *record_path; /* NULL, or where to write every record as it arrives */
+	int follow;              /* report execs of untraced processes, for capture_follow */
+	const char *btf_path;    /* NULL: the kernel's /sys/kernel/btf/vmlinux */
 };
 
 struct capture;
@@ -25,6 +27,10 @@ struct capture_stats {
 
 /* Load and attach. On failure prints one line saying why and returns NULL. */
 struct capture *capture_open(const struct capture_opts *o);
+
+/* Trace pid (and the children it has) from now on, with the per-process setup --pid gets.
+ * Returns -1 when it was traced already or cannot be. */
+int capture_follow(struct capture *cap, uint32_t pid);
 
 /* Read what the kernel sent, waiting up to timeout_ms. Returns events handled, or a negative
  * errno (-EINTR when a signal arrived, which is not an error). */

@@ -8,6 +8,7 @@
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
+#define CLI_MAX_FOLLOW 16 /* values of each of --comm, --exe, --cgroup, --container */
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -27,7 +28,23 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	/* Processes followed by what they are, now and when they start later: a process matches
+	 * when it matches one value of every kind given. */
+	const char *comms[CLI_MAX_FOLLOW]; /* --comm NAME */
+	int ncomms;
+	const char *exes[CLI_MAX_FOLLOW]; /* --exe PATH */
+	int nexes;
+	const char *cgroups[CLI_MAX_FOLLOW]; /* --cgroup PATH */
+	int ncgroups;
+	const char *containers[CLI_MAX_FOLLOW]; /* --container ID, without a runtime:// prefix */
+	int ncontainers;
+	/* --[no-]exit-when-gone: -1 until parsed, then 1 when pyspan stops once no traced process
+	 * is left (the default with --pid alone), 0 when it waits for new matches. */
+	int exit_when_gone;
 };
+
+/* Does cfg follow processes by name, executable, cgroup or container? */
+int cli_follows(const struct config *cfg);
 
 enum cli_result {
 	CLI_OK = 0,

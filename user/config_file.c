@@ -10,7 +10,7 @@
 #include "config_file.h"
 #include "options.h"
 
-enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING };
+enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING, K_STRING_ARRAY };
 
 struct key {
 	const char *name;
@@ -30,6 +30,11 @@ static const struct key top_keys[] = {
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "comm", OPTION_COMM, K_STRING_ARRAY },
+	{ "exe", OPTION_EXE, K_STRING_ARRAY },
+	{ "cgroup", OPTION_CGROUP, K_STRING_ARRAY },
+	{ "container", OPTION_CONTAINER, K_STRING_ARRAY },
+	{ "exit_when_gone", OPTION_EXIT_WHEN_GONE, K_BOOL },
 };
 
 static const struct key xray_keys[] = {
@@ -119,6 +124,34 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			}
 			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
 			if (options_set(cfg, k->id, name, num, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
+	case K_STRING_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		/* The file's list replaces what an earlier key set, as a flag's does. */
+		if (k->id == OPTION_COMM)
+			cfg->ncomms = 0;
+		else if (k->id == OPTION_EXE)
+			cfg->nexes = 0;
+		else if (k->id == OPTION_CGROUP)
+			cfg->ncgroups = 0;
+		else if (k->id == OPTION_CONTAINER)
+			cfg->ncontainers = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			if (options_set(cfg, k->id, name, e->valuestring, msg, sizeof(msg)))
 				goto bad_value;
 		}
 		return 0;

@@ -43,6 +43,14 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
+static void add_list(cJSON *o, const char *k, const char *const *v, int n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, k);
+
+	for (int i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
 char *config_to_json(const struct config *cfg)
 {
 	cJSON *o = cJSON_CreateObject(), *pids, *ex, *x;
@@ -53,6 +61,12 @@ char *config_to_json(const struct config *cfg)
 	pids = cJSON_AddArrayToObject(o, "pids");
 	for (int i = 0; pids && i < cfg->npids; i++)
 		cJSON_AddItemToArray(pids, cJSON_CreateNumber(cfg->pids[i]));
+	add_list(o, "comm", cfg->comms, cfg->ncomms);
+	add_list(o, "exe", cfg->exes, cfg->nexes);
+	add_list(o, "cgroup", cfg->cgroups, cfg->ncgroups);
+	add_list(o, "container", cfg->containers, cfg->ncontainers);
+	if (cfg->exit_when_gone >= 0)
+		cJSON_AddBoolToObject(o, "exit_when_gone", cfg->exit_when_gone);
 	add_str(o, "service_name", cfg->service_name);
 	add_str(o, "service_version", cfg->service_version);
 	cJSON_AddNumberToObject(o, "capture_bytes", cfg->capture_bytes);

@@ -10,6 +10,14 @@
 
 static void (*fd_gone)(uint32_t pid, uint32_t fd, void *arg);
 static void *fd_gone_arg;
+static void (*exec_new)(uint32_t pid, void *arg);
+static void *exec_new_arg;
+
+void dispatch_set_exec_new(void (*fn)(uint32_t pid, void *arg), void *arg)
+{
+	exec_new = fn;
+	exec_new_arg = arg;
+}
 
 void dispatch_set_fd_gone(void (*fn)(uint32_t pid, uint32_t fd, void *arg), void *arg)
 {
@@ -63,6 +71,10 @@ void dispatch_event(const void *data, size_t len)
 			pyexc_setup_process(p->h.pid);
 			log_debug("pid %u exec'd %s", p->h.pid, comm);
 		}
+		break;
+	case EV_PROC_EXEC_NEW:
+		if (exec_new)
+			exec_new(h->pid, exec_new_arg);
 		break;
 	case EV_PY_EXC:
 		if (len >= sizeof(struct ev_pyexc))

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "conn.h"
 #include "export/export.h"
 #include "export/xray.h"
+#include "follow.h"
 #include "http_server.h"
 #include "log.h"
 #include "proc.h"
@@ -20,6 +22,9 @@
 
 #define POLL_MS 100
 #define TICK_NS (500ull * 1000000ull)
+/* How often /proc is searched again for processes to follow: the exec events catch new
+ * processes at once; this catches those moved into a cgroup or renamed without an exec. */
+#define RESCAN_NS (2000ull * 1000000ull)
 
 static volatile sig_atomic_t stop;
 
@@ -84,14 +89,45 @@ static int open_exporters(const struct config *cfg)
 	return 0;
 }
 
+static void follow_found(uint32_t pid, void *arg)
+{
+	if (capture_follow(arg, pid) == 0)
+		log_debug("following pid %u (%s)", pid, follow_describe());
+}
+
+/* What pyspan traces, said once when it is attached. */
+static void say_attached(const struct config *cfg, struct capture *cap, int followed)
+{
+	struct capture_stats st;
+	int others;
+
+	capture_stats(cap, &st);
+	if (cfg->npids) {
+		others = st.traced_processes - cfg->npids;
+		log_msg("attached to pid %u%s and %d other process%s%s%s; tracing (Ctrl-C to stop)",
+			cfg->pids[0], cfg->npids > 1 ? " (and the other --pid targets)" : "",
+			others, others == 1 ? "" : "es", follow_active() ? "; following " : "",
+			follow_active() ? follow_describe() : "");
+	} else if (followed) {
+		log_msg("attached to %d process%s matching %s, and to those that start later; "
+			"tracing (Ctrl-C to stop)",
+			st.traced_processes, st.traced_processes == 1 ? "" : "es",
+			follow_describe());
+	} else {
+		log_msg("no process matches %s yet: waiting for one to start (Ctrl-C to stop)",
+			follow_describe());
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct capture_opts copts;
 	struct capture *cap = NULL;
 	struct sigaction sa;
 	struct config cfg;
-	uint64_t last_tick;
-	int rc = 1;
+	uint64_t last_tick, last_scan;
+	int rc = 1, waiting = 0, followed = 0;
+	const char *btf;
 
 	switch (cli_parse(argc, argv, &cfg)) {
 	case CLI_EXIT_OK:
@@ -132,20 +168,20 @@ int main(int argc, char **argv)
 	copts.capture_bytes = cfg.capture_bytes;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
 	copts.record_path = cfg.record_path;
+	copts.follow = follow_init(&cfg);
+	/* A BTF file for a kernel that does not expose its own (or a test of that message). */
+	btf = getenv("PYSPAN_BTF");
+	copts.btf_path = btf && btf[0] ? btf : NULL;
 	cap = capture_open(&copts);
 	if (!cap)
 		goto out;
-	{
-		struct capture_stats st;
+	/* The exec probe is live: a process starting from here on is reported, one that
+	 * started before is found in /proc. */
+	followed = follow_scan(proc_known, follow_found, cap);
+	say_attached(&cfg, cap, followed);
+	waiting = proc_count() == 0;
 
-		capture_stats(cap, &st);
-		log_msg("attached to pid %u%s and %d other process%s; tracing (Ctrl-C to stop)",
-			cfg.pids[0], cfg.npids > 1 ? " (and the other --pid targets)" : "",
-			st.traced_processes - cfg.npids,
-			st.traced_processes - cfg.npids == 1 ? "" : "es");
-	}
-
-	last_tick = clock_mono_now_ns();
+	last_tick = last_scan = clock_mono_now_ns();
 	while (!stop) {
 		int n = capture_poll(cap, POLL_MS);
 		uint64_t now;
@@ -160,10 +196,20 @@ int main(int argc, char **argv)
 			conn_tick(now);
 			last_tick = now;
 		}
-		if (proc_count() == 0) {
-			log_msg("every traced process has exited; stopping");
-			break;
+		if (follow_active() && now - last_scan >= RESCAN_NS) {
+			follow_scan(proc_known, follow_found, cap);
+			last_scan = now;
 		}
+		if (proc_count() == 0 && !waiting) {
+			if (cfg.exit_when_gone) {
+				log_msg("every traced process has exited; stopping");
+				break;
+			}
+			log_msg("every traced process has exited; waiting for new ones%s%s",
+				follow_active() ? " matching " : "",
+				follow_active() ? follow_describe() : "");
+		}
+		waiting = proc_count() == 0;
 	}
 	rc = 0;
 
@@ -181,5 +227,6 @@ out:
 	proc_output_fini();
 	pyexc_fini();
 	proc_fini();
+	follow_fini();
 	return rc;
 }

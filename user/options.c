@@ -19,6 +19,48 @@ void options_defaults(struct config *cfg)
 	cfg->sampling.rate = 1.0;
 	cfg->sampling.keep_errors = 1;
 	cfg->flush_deadline_s = 5;
+	cfg->exit_when_gone = -1;
+}
+
+int cli_follows(const struct config *cfg)
+{
+	return cfg->ncomms || cfg->nexes || cfg->ncgroups || cfg->ncontainers;
+}
+
+/* Append value to one of the follow lists, at most CLI_MAX_FOLLOW. */
+static int add_follow(const char **list, int *n, const char *name, const char *value, char *err,
+		      size_t errlen)
+{
+	if (*n == CLI_MAX_FOLLOW) {
+		snprintf(err, errlen, "%s: at most %d values", name, CLI_MAX_FOLLOW);
+		return -1;
+	}
+	list[(*n)++] = value;
+	return 0;
+}
+
+/* A container id as docker ps, crictl ps or podman ps print it (12 or more lowercase hex
+ * digits), or as Kubernetes reports it: docker://ID, containerd://ID, cri-o://ID. */
+static int parse_container(struct config *cfg, const char *name, const char *value, char *err,
+			   size_t errlen)
+{
+	static const char *const schemes[] = { "docker://", "containerd://", "cri-o://",
+					       "podman://" };
+	const char *id = value;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncmp(id, schemes[i], strlen(schemes[i])) == 0)
+			id += strlen(schemes[i]);
+	n = strlen(id);
+	if (n < 12 || n > 64 || strspn(id, "0123456789abcdef") != n) {
+		snprintf(err, errlen,
+			 "%s takes a container id (12 to 64 lowercase hex digits, as docker ps "
+			 "shows it), not '%s'",
+			 name, value);
+		return -1;
+	}
+	return add_follow(cfg->containers, &cfg->ncontainers, name, id, err, errlen);
 }
 
 /* A whole decimal number within [min, max]. */
@@ -174,6 +216,37 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 			return -1;
 		}
 		cfg->xray_endpoint = value;
+		return 0;
+	case OPTION_COMM:
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (strchr(value, '/')) {
+			snprintf(err, errlen,
+				 "%s takes a process name as ps -o comm shows it, not a path: '%s' "
+				 "(use --exe for paths)",
+				 name, value);
+			return -1;
+		}
+		return add_follow(cfg->comms, &cfg->ncomms, name, value, err, errlen);
+	case OPTION_EXE:
+		if (value[0] != '/') {
+			snprintf(err, errlen, "%s takes an absolute path, not '%s'", name, value);
+			return -1;
+		}
+		return add_follow(cfg->exes, &cfg->nexes, name, value, err, errlen);
+	case OPTION_CGROUP:
+		if (value[0] != '/') {
+			snprintf(err, errlen,
+				 "%s takes an absolute path (/sys/fs/cgroup/... or a path in the "
+				 "cgroup hierarchy), not '%s'",
+				 name, value);
+			return -1;
+		}
+		return add_follow(cfg->cgroups, &cfg->ncgroups, name, value, err, errlen);
+	case OPTION_CONTAINER:
+		return parse_container(cfg, name, value, err, errlen);
+	case OPTION_EXIT_WHEN_GONE:
+		cfg->exit_when_gone = strcmp(value, "0") != 0;
 		return 0;
 	case OPTION_XRAY_DAEMON_ADDRESS: {
 		struct xray_addr a;

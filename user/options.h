@@ -21,6 +21,11 @@ enum option_id {
 	OPTION_XRAY_ENDPOINT,
 	OPTION_XRAY_DAEMON_ADDRESS,
 	OPTION_VERBOSE, /* "1" or "0" */
+	OPTION_COMM,    /* each appends one value */
+	OPTION_EXE,
+	OPTION_CGROUP,
+	OPTION_CONTAINER,
+	OPTION_EXIT_WHEN_GONE, /* "1" or "0" */
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */

@@ -91,6 +91,11 @@ int proc_count(void)
 	return (int)procs.count;
 }
 
+int proc_known(uint32_t pid)
+{
+	return procs.buckets && u64map_get(&procs, pid) != NULL;
+}
+
 const char *proc_service_name(uint32_t pid)
 {
 	struct proc *p;

@@ -12,6 +12,8 @@ void proc_add(uint32_t pid, uint32_t ppid, const char *comm);
 void proc_exec(uint32_t pid, const char *comm);
 void proc_remove(uint32_t pid);
 int proc_count(void);
+/* Is pid among the traced processes? */
+int proc_known(uint32_t pid);
 
 /* The service.name for spans of this process: the override, else the process's name. */
 const char *proc_service_name(uint32_t pid);
