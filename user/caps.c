@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "caps.h"
-#include "log.h"
 
 uint64_t caps_effective(void)
 {
@@ -108,20 +107,22 @@ const char *caps_hint(enum caps_op op)
 	return caps_hint_for(op, caps_effective());
 }
 
-int caps_check_btf(const char *path)
+const char *caps_btf_problem(const char *path)
 {
+	static char buf[512];
 	const char *p = path ? path : "/sys/kernel/btf/vmlinux";
 
 	if (access(p, R_OK) == 0)
-		return 0;
+		return NULL;
 	if (errno == ENOENT && !path)
-		log_msg("this kernel exposes no BTF (%s is missing): pyspan needs a kernel built "
-			"with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for it named by PYSPAN_BTF; "
-			"in a container, mount the host's /sys/kernel/btf read-only",
-			p);
+		snprintf(buf, sizeof(buf),
+			 "this kernel exposes no BTF (%s is missing): pyspan needs a kernel built "
+			 "with CONFIG_DEBUG_INFO_BTF=y, or a BTF file for it named by PYSPAN_BTF; "
+			 "in a container, mount the host's /sys/kernel/btf read-only",
+			 p);
 	else if (errno == ENOENT)
-		log_msg("the BTF file %s (PYSPAN_BTF) does not exist", p);
+		snprintf(buf, sizeof(buf), "the BTF file %s (PYSPAN_BTF) does not exist", p);
 	else
-		log_msg("cannot read the BTF %s: %s", p, strerror(errno));
-	return -1;
+		snprintf(buf, sizeof(buf), "cannot read the BTF %s: %s", p, strerror(errno));
+	return buf;
 }

@@ -2,6 +2,7 @@
 #ifndef PYSPAN_CAPS_H
 #define PYSPAN_CAPS_H
 
+#include <linux/capability.h>
 #include <stdint.h>
 
 #ifndef CAP_PERFMON
@@ -30,8 +31,8 @@ uint64_t caps_effective(void);
 const char *caps_hint_for(enum caps_op op, uint64_t eff);
 const char *caps_hint(enum caps_op op); /* with caps_effective() */
 
-/* The BTF CO-RE relocates against: path, or /sys/kernel/btf/vmlinux when path is NULL.
- * Prints why it cannot be read and returns -1. */
-int caps_check_btf(const char *path);
+/* Why the BTF CO-RE relocates against (path, or /sys/kernel/btf/vmlinux when NULL) cannot be
+ * read, in one sentence; NULL when it can. */
+const char *caps_btf_problem(const char *path);
 
 #endif

@@ -166,8 +166,10 @@ struct capture *capture_open(const struct capture_opts *o)
 		return NULL;
 	}
 	libbpf_set_print(libbpf_print);
-	if (caps_check_btf(o->btf_path))
+	if (caps_btf_problem(o->btf_path)) {
+		log_msg("%s", caps_btf_problem(o->btf_path));
 		goto fail;
+	}
 	if (ensure_tracefs())
 		goto fail;
 

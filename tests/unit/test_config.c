@@ -74,6 +74,23 @@ static const struct {
 	{ "{\"xray\": {\"daemon_address\": \"127.0.0.1\"}}",
 	  "\"xray.daemon_address\" takes host:port or 'tcp:host:port udp:host:port', "
 	  "not '127.0.0.1'" },
+	{ "{\"comm\": \"gunicorn\"}", "\"comm\" must be an array of strings, not a string" },
+	{ "{\"comm\": [3]}", "\"comm\" must hold strings, not a whole number" },
+	{ "{\"comm\": [\"/usr/bin/gunicorn\"]}",
+	  "\"comm\" takes a process name as ps -o comm shows it, not a path: "
+	  "'/usr/bin/gunicorn' (use --exe for paths)" },
+	{ "{\"comm\": [\"\"]}", "\"comm\" must not be empty" },
+	{ "{\"exe\": [\"python3\"]}", "\"exe\" takes an absolute path, not 'python3'" },
+	{ "{\"cgroup\": [\"shop.service\"]}",
+	  "\"cgroup\" takes an absolute path (/sys/fs/cgroup/... or a path in the cgroup "
+	  "hierarchy), not 'shop.service'" },
+	{ "{\"container\": [\"4f1d3c2b9a8\"]}",
+	  "\"container\" takes a container id (12 to 64 lowercase hex digits, as docker ps "
+	  "shows it), not '4f1d3c2b9a8'" },
+	{ "{\"container\": [\"docker://4F1D3C2B9A8E\"]}",
+	  "\"container\" takes a container id (12 to 64 lowercase hex digits, as docker ps "
+	  "shows it), not 'docker://4F1D3C2B9A8E'" },
+	{ "{\"exit_when_gone\": \"no\"}", "\"exit_when_gone\" must be true or false, not a string" },
 	{ "[4242]", "must hold one JSON object, not an array" },
 	{ "", "invalid JSON at line 1, column 1" },
 	{ "{\"pids\": [1]} {}", "invalid JSON at line 1, column 15" },
@@ -112,7 +129,9 @@ static const char good[] =
 	"\"record\": \"/tmp/r.bin\", \"export\": [\"stdout\", \"xray\"], \"sampling\": 0.25, "
 	"\"sampling_keep_errors\": false, \"flush_deadline\": 9, \"xray\": {\"mode\": \"api\", "
 	"\"endpoint\": \"http://127.0.0.1:4000\", \"daemon_address\": \"127.0.0.1:2001\"}, "
-	"\"verbose\": true}";
+	"\"verbose\": true, \"comm\": [\"gunicorn\", \"uwsgi\"], \"exe\": [\"/usr/bin/python3.11\"], "
+	"\"cgroup\": [\"/sys/fs/cgroup/system.slice/shop.service\"], "
+	"\"container\": [\"containerd://4f1d3c2b9a8e\"], \"exit_when_gone\": true}";
 
 static void test_round_trip(void)
 {
@@ -133,6 +152,12 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.xray_api, 1);
 	CHECK_STR(cfg.xray_daemon_address, "127.0.0.1:2001");
 	CHECK_INT(cfg.verbose, 1);
+	CHECK_INT(cfg.ncomms, 2);
+	CHECK_STR(cfg.comms[1], "uwsgi");
+	CHECK_STR(cfg.exes[0], "/usr/bin/python3.11");
+	CHECK_STR(cfg.cgroups[0], "/sys/fs/cgroup/system.slice/shop.service");
+	CHECK_STR(cfg.containers[0], "4f1d3c2b9a8e"); /* the runtime's scheme is dropped */
+	CHECK_INT(cfg.exit_when_gone, 1);
 
 	/* What --check-config prints is a config file that loads to the same settings. */
 	first = config_to_json(&cfg);
@@ -224,6 +249,34 @@ static void test_precedence(void)
 	unsetenv("AWS_ENDPOINT_URL_XRAY");
 }
 
+/* Following by name waits for new processes; a pid alone stops when it is gone. */
+static void test_follow_flags(void)
+{
+	write_file("{\"comm\": [\"gunicorn\"], \"cgroup\": [\"/a\", \"/b\"]}");
+	CHECK_INT(PARSE("--pid", "7"), CLI_OK);
+	CHECK_INT(cfg.exit_when_gone, 1);
+	CHECK_INT(PARSE("--comm", "gunicorn"), CLI_OK);
+	CHECK_INT(cfg.exit_when_gone, 0);
+	CHECK_INT(PARSE("--comm", "gunicorn", "--exit-when-gone"), CLI_OK);
+	CHECK_INT(cfg.exit_when_gone, 1);
+	CHECK_INT(PARSE("--pid", "7", "--no-exit-when-gone"), CLI_OK);
+	CHECK_INT(cfg.exit_when_gone, 0);
+	CHECK_INT(PARSE("--config", path), CLI_OK);
+	CHECK_INT(cfg.exit_when_gone, 0);
+	CHECK_INT(cfg.ncgroups, 2);
+	/* A kind's flags replace the file's list of that kind, and leave the others. */
+	CHECK_INT(PARSE("--config", path, "--cgroup", "/c", "--exe", "/usr/bin/python3.11"),
+		  CLI_OK);
+	CHECK_INT(cfg.ncgroups, 1);
+	CHECK_STR(cfg.cgroups[0], "/c");
+	CHECK_INT(cfg.ncomms, 1);
+	CHECK_INT(cfg.nexes, 1);
+	CHECK_INT(PARSE("--container", "docker://4f1d3c2b9a8e"), CLI_OK);
+	CHECK_STR(cfg.containers[0], "4f1d3c2b9a8e");
+	CHECK_INT(PARSE("--comm", "a/b"), CLI_USAGE_ERROR);
+	CHECK_INT(PARSE("--verbose"), CLI_USAGE_ERROR); /* nothing to trace */
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -238,6 +291,7 @@ int main(void)
 	test_round_trip();
 	test_mask();
 	test_precedence();
+	test_follow_flags();
 	unlink(path);
 	return check_summary("config");
 }
