@@ -89,9 +89,15 @@ static int open_exporters(const struct config *cfg)
 	return 0;
 }
 
+static int announce_found; /* after the first scan, which say_attached sums up */
+
 static void follow_found(uint32_t pid, void *arg)
 {
-	if (capture_follow(arg, pid) == 0)
+	if (capture_follow(arg, pid) != 0)
+		return;
+	if (announce_found)
+		log_msg("following pid %u, found in /proc (%s)", pid, follow_describe());
+	else
 		log_debug("following pid %u (%s)", pid, follow_describe());
 }
 
@@ -179,6 +185,7 @@ int main(int argc, char **argv)
 	 * started before is found in /proc. */
 	followed = follow_scan(proc_known, follow_found, cap);
 	say_attached(&cfg, cap, followed);
+	announce_found = 1;
 	waiting = proc_count() == 0;
 
 	last_tick = last_scan = clock_mono_now_ns();
