@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "capture.skel.h"
@@ -147,8 +148,23 @@ static void on_exec_new(uint32_t pid, void *arg)
 	log_msg("following pid %u, started after attach (%s)", pid, follow_describe());
 }
 
+/* Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK, which libbpf raises: without
+ * CAP_SYS_RESOURCE that fails and map creation says EPERM. */
+static int memlock_charged(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major < 5 || (major == 5 && minor < 11);
+}
+
 static const char *load_hint(int err, enum caps_op op)
 {
+	if ((err == -EPERM || err == -EACCES) && op == CAPS_BPF_LOAD && memlock_charged() &&
+	    !(caps_effective() & (1ull << CAP_SYS_RESOURCE)))
+		return caps_hint(CAPS_MEMLOCK);
 	if (err == -EPERM || err == -EACCES)
 		return caps_hint(op);
 	if (err == -ENOENT || err == -ESRCH)

@@ -1,11 +1,13 @@
 /* Python exceptions read from the interpreter: set up per process, resolve, attach to spans. */
 #define _GNU_SOURCE /* process_vm_readv */
 #include <bpf/bpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
+#include "caps.h"
 #include "exception.h"
 #include "http_server.h"
 #include "log.h"
@@ -159,6 +161,14 @@ void pyexc_setup_process(uint32_t pid)
 	if (maps.procs_fd < 0)
 		return;
 	if (pyinterp_inspect(pid, &in, &why)) {
+		if (pyinterp_denied()) {
+			if (!seen_before("denied"))
+				log_msg("pid %u: cannot read its Python interpreter, %s. %s "
+					"Exceptions will come from the traceback text the service "
+					"writes instead.",
+					pid, caps_hint(CAPS_PROC_FILES), why);
+			return;
+		}
 		/* Most processes of a tree that are not Python (a shell, a sidecar) are not
 		 * news; a Python that cannot be read is, once. */
 		if (strstr(why, "does not run CPython") || seen_before(why))
@@ -216,9 +226,15 @@ static int peek(uint32_t pid, uint64_t addr, void *buf, size_t n)
 	struct iovec local = { .iov_base = buf, .iov_len = n };
 	struct iovec remote = { .iov_base = (void *)addr, .iov_len = n };
 
+	static int warned;
+
 	if (!addr)
 		return -1;
-	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+	if (process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)n)
+		return 0;
+	if (errno == EPERM && !warned++)
+		log_msg("pid %u: cannot read its memory: %s", pid, caps_hint(CAPS_PTRACE_READ));
+	return -1;
 }
 
 static uint64_t peek_ptr(uint32_t pid, uint64_t addr)

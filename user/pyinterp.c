@@ -164,6 +164,20 @@ static void elf_file_close(struct elf_file *ef)
 	ef->fd = -1;
 }
 
+/* Set when the last pyinterp_inspect was refused a file by permissions, not by its absence. */
+static int denied;
+
+static void note_denied(void)
+{
+	if (errno == EACCES || errno == EPERM)
+		denied = 1;
+}
+
+int pyinterp_denied(void)
+{
+	return denied;
+}
+
 static int elf_file_open(struct elf_file *ef, const char *path, const char **why)
 {
 	memset(ef, 0, sizeof(*ef));
@@ -174,6 +188,7 @@ static int elf_file_open(struct elf_file *ef, const char *path, const char **why
 	}
 	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ef->fd < 0) {
+		note_denied();
 		*why = "The interpreter's ELF file could not be opened.";
 		return -1;
 	}
@@ -416,8 +431,10 @@ static int scan_maps(uint32_t pid, const char *exe, struct mapping *exe_map,
 
 	snprintf(fname, sizeof(fname), "/proc/%u/maps", pid);
 	f = fopen(fname, "re");
-	if (!f)
+	if (!f) {
+		note_denied();
 		return -1;
+	}
 	for (int n = 0; n < MAX_MAPS_LINES && getline(&line, &cap, f) > 0; n++) {
 		uint64_t start, end, off, ino;
 		char perms[8], dev[32];
@@ -519,10 +536,12 @@ int pyinterp_inspect(uint32_t pid, struct py_interp *out, const char **why)
 
 	memset(out, 0, sizeof(*out));
 	out->micro = -1;
+	denied = 0;
 
 	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n <= 0) {
+		note_denied();
 		*why = "The process has no readable executable (it is gone, a kernel thread, or "
 		       "not ours to read).";
 		return -1;

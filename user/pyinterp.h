@@ -22,6 +22,8 @@ struct py_interp {
  * -1 with *why (a static sentence fit for a user) when it does not, or when the interpreter
  * cannot be read (no _PyRuntime symbol, unknown version, a free-threaded or debug build). */
 int pyinterp_inspect(uint32_t pid, struct py_interp *out, const char **why);
+/* Did the last pyinterp_inspect fail because a file was refused (EACCES, EPERM)? */
+int pyinterp_denied(void);
 
 /* Version sources, in the order pyinterp_inspect tries them. */
 #define PYINTERP_SRC_PY_VERSION (1u << 0)

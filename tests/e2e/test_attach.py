@@ -123,10 +123,13 @@ def test_comm(t, work):
                     "a following line", lib.tail(ps.stderr_path))
             check_traced(t, "--comm round %d" % round_, ps, port, app.pid)
             app.stop()
+            gone = "every traced process has exited; waiting for new ones matching comm " + name
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and ps.stderr_text().count(gone) < round_:
+                time.sleep(0.05)
             t.check("--comm round %d: waits again once it is gone" % round_,
-                    wait_stderr(ps, r"every traced process has exited; waiting for new "
-                                r"ones matching comm %s" % name, 10)
-                    and ps.alive(), "pyspan still running", lib.tail(ps.stderr_path))
+                    ps.stderr_text().count(gone) == round_ and ps.alive(),
+                    "pyspan running, %d waiting lines" % round_, lib.tail(ps.stderr_path))
         port = lib.free_port()
         app = start_app("comm-other", other, port, work)
         apps.append(app)
