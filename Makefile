@@ -21,7 +21,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
-	     libcurl4-openssl-dev pkg-config make gcc
+	     libcurl4-openssl-dev pkg-config make gcc libc6-dev
 DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore libcap2-bin \
 	     util-linux
 # Only `make image-test` needs these: building and running the container image.
@@ -42,7 +42,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
 
-.PHONY: all deps test unit e2e demo bench clean vmlinux format install uninstall image \
+.PHONY: all deps deps-build test unit e2e demo bench clean vmlinux format install uninstall image \
 	image-test FORCE
 
 all: pyspan
@@ -85,6 +85,16 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Only what building pyspan needs (the container image's build stage uses this).
+deps-build:
+	@missing=$$(for p in $(DEB_BUILD); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps-build: installing" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null; \
 	fi
 
 unit: $(UNIT_BINS)
