@@ -25,7 +25,7 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev li
 DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore libcap2-bin \
 	     util-linux
 # Only `make image-test` needs these: building and running the container image.
-DEB_IMAGE := podman buildah debootstrap
+DEB_IMAGE := podman buildah debootstrap runc
 DEB_BENCH := wrk python3-aws-xray-sdk
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

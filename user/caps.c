@@ -86,8 +86,10 @@ const char *caps_hint_for(enum caps_op op, uint64_t eff)
 		return op == CAPS_PTRACE_READ || op == CAPS_PROC_FILES ?
 			       "the capabilities are there, so a security module (Yama's "
 			       "ptrace_scope, AppArmor, SELinux) refused it" :
-			       "the capabilities are there, so a security module or a sysctl "
-			       "(kernel.unprivileged_bpf_disabled, perf_event_paranoid) refused it";
+			       "the capabilities are there, so seccomp (a container runtime's "
+			       "default profile: run the container with seccomp=unconfined), a "
+			       "security module or a sysctl (kernel.unprivileged_bpf_disabled, "
+			       "perf_event_paranoid) refused it";
 	off = (size_t)snprintf(buf, sizeof(buf), "missing ");
 	for (int c = 0; c < 64; c++) {
 		if (!(missing & BIT(c)))
