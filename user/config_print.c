@@ -43,9 +43,10 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
+/* Like unset strings, empty follow lists are left out. */
 static void add_list(cJSON *o, const char *k, const char *const *v, int n)
 {
-	cJSON *a = cJSON_AddArrayToObject(o, k);
+	cJSON *a = n ? cJSON_AddArrayToObject(o, k) : NULL;
 
 	for (int i = 0; a && i < n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));

@@ -292,9 +292,23 @@ def test_pid_lifecycle(t, work):
                 ps.stop()
 
 
+def test_btf_missing(t):
+    """PYSPAN_BTF at a missing file: the message pyspan gives a kernel without BTF, and exit
+    1, before anything is loaded (so no root is needed)."""
+    if not lib.PYSPAN.exists():
+        return
+    env = dict(os.environ, PYSPAN_BTF="/nonexistent/vmlinux")
+    r = subprocess.run([str(lib.PYSPAN), "--comm", "pyattach-none"], capture_output=True,
+                       text=True, env=env, timeout=30)
+    t.eq("missing BTF: exit code", r.returncode, 1)
+    t.check("missing BTF: says which file", "pyspan: the BTF file /nonexistent/vmlinux "
+            "(PYSPAN_BTF) does not exist" in r.stderr, "the BTF line", r.stderr)
+
+
 def main():
     t = lib.Tally("attach")
     lib.exit_on_sigterm()
+    test_btf_missing(t)
     lib.require_bpf(t)
     with tempfile.TemporaryDirectory(prefix="pyspan-attach-") as d:
         work = Path(d)
