@@ -72,7 +72,6 @@ static int open_exporters(const struct config *cfg)
 				.endpoint = cfg->xray_endpoint,
 				.daemon_address = cfg->xray_daemon_address,
 				.service_version = cfg->service_version,
-				.close_deadline_s = cfg->flush_deadline_s,
 			};
 
 			ex = export_xray_new(&xo);
@@ -110,6 +109,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	export_set_flush_deadline(cfg.flush_deadline_s);
 	if (open_exporters(&cfg))
 		return 2; /* the exporter said why; nothing was attached yet */
 	if (geteuid() != 0)
@@ -175,6 +175,8 @@ out:
 		print_summary(cap);
 		capture_close(cap);
 	}
+	/* Probes are detached; now the export queues drain within --flush-deadline, all
+	 * together, and the export summary counts what they delivered or gave up on. */
 	export_close_all();
 	conn_fini();
 	http_server_fini();
