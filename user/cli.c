@@ -49,6 +49,9 @@ static const char usage_text[] =
 	"                         else https://xray.REGION.amazonaws.com)\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
+	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
+	"                         is slow or down (1-4096, default 16); beyond it spans are\n"
+	"                         dropped and counted\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
 	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
@@ -79,6 +82,7 @@ enum {
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
+	OPT_EXPORT_QUEUE,
 	OPT_CHECK_CONFIG,
 };
 
@@ -96,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
+	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -122,6 +127,7 @@ static const struct {
 	{ OPT_XRAY_MODE, OPTION_XRAY_MODE },
 	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
 	{ OPT_FLUSH_DEADLINE, OPTION_FLUSH_DEADLINE },
+	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
 };
 
 static int flag_option(int opt)

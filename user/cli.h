@@ -8,6 +8,7 @@
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
+#define EXPORT_QUEUE_DEFAULT_MB 16
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -27,6 +28,7 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
 };
 
 enum cli_result {

@@ -13,6 +13,7 @@
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
+#include "net/delivery.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 		}
 	}
 	export_set_flush_deadline(cfg.flush_deadline_s);
+	delivery_set_queue_bytes((size_t)cfg.export_queue_mb << 20);
 	if (open_exporters(&cfg))
 		return 2; /* the exporter said why; nothing was attached yet */
 	if (geteuid() != 0)

@@ -1,5 +1,6 @@
 /* The delivery queue against a real loopback HTTP server: batching, order, bounds, retries,
  * Retry-After, refusals, per-item answers, timeouts, the shutdown deadline, and exact counts. */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -92,8 +93,8 @@ static void srv_handle(struct tsrv *s, int c)
 		snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d X\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
 			 rp.status, rp.headers ? rp.headers : "", strlen(b));
-		if (write(c, head, strlen(head)) < 0 || write(c, b, strlen(b)) < 0)
-			;
+		if (write(c, head, strlen(head)) >= 0 && write(c, b, strlen(b)) < 0)
+			perror("test server write");
 	}
 	close(c);
 }
@@ -301,7 +302,7 @@ static void test_batch_by_count(void)
 	struct delivery_limits l;
 	struct delivery *d;
 	struct tsrv s;
-	char name[8];
+	char name[16];
 
 	srv_start(&s, OK);
 	t.port = s.port;

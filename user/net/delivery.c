@@ -678,8 +678,8 @@ void delivery_free(struct delivery *d)
 		item_done(d, it, 0);
 	}
 	if (left)
-		log_msg("%s: %llu items not delivered by the deadline; counted as dropped", d->name,
-			(unsigned long long)left);
+		log_msg("%s: %llu item%s not delivered by the deadline; counted as dropped",
+			d->name, (unsigned long long)left, left == 1 ? "" : "s");
 	for (int i = 0; i < nqueues; i++) {
 		if (queues[i] != d)
 			continue;
