@@ -30,6 +30,7 @@ static const struct key top_keys[] = {
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "log_files", OPTION_LOG_FILES, K_LIST },
 };
 
 static const struct key xray_keys[] = {
@@ -38,9 +39,27 @@ static const struct key xray_keys[] = {
 	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
 };
 
+static const struct key cloudwatch_keys[] = {
+	{ "cloudwatch.log_group", OPTION_CW_LOG_GROUP, K_STRING },
+	{ "cloudwatch.log_stream", OPTION_CW_LOG_STREAM, K_STRING },
+	{ "cloudwatch.endpoint", OPTION_CW_ENDPOINT, K_STRING },
+	{ "cloudwatch.emf_interval", OPTION_EMF_INTERVAL, K_UINT },
+	{ "cloudwatch.emf_namespace", OPTION_EMF_NAMESPACE, K_STRING },
+};
+
+/* Settings that nest under one object, "xray": {...}. */
+static const struct {
+	const char *name;
+	const struct key *keys;
+	size_t nkeys;
+} sections[] = {
+	{ "xray", xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]) },
+	{ "cloudwatch", cloudwatch_keys, sizeof(cloudwatch_keys) / sizeof(cloudwatch_keys[0]) },
+};
+
 /* Owns every string cfg borrows from the file; one file at a time. */
 static cJSON *loaded;
-static char list_buf[sizeof(((struct config *)0)->export_names)];
+static char list_buf[sizeof(((struct config *)0)->log_files_buf)];
 
 static const char *type_name(const cJSON *v)
 {
@@ -182,22 +201,27 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 	{
 		const struct key *k;
 
-		if (strcmp(v->string, "xray") == 0) {
+		size_t sec;
+
+		for (sec = 0; sec < sizeof(sections) / sizeof(sections[0]); sec++)
+			if (strcmp(v->string, sections[sec].name) == 0)
+				break;
+		if (sec < sizeof(sections) / sizeof(sections[0])) {
 			const cJSON *x;
+			char prefix[32];
 
 			if (!cJSON_IsObject(v)) {
-				snprintf(err, errlen,
-					 "config %s: \"xray\" must be an object, not %s", path,
-					 type_name(v));
+				snprintf(err, errlen, "config %s: \"%s\" must be an object, not %s",
+					 path, v->string, type_name(v));
 				return -1;
 			}
+			snprintf(prefix, sizeof(prefix), "%s.", v->string);
 			cJSON_ArrayForEach(x, v)
 			{
-				k = find(xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]),
-					 "xray.", x->string);
+				k = find(sections[sec].keys, sections[sec].nkeys, prefix, x->string);
 				if (!k) {
-					snprintf(err, errlen, "config %s: unknown key \"xray.%s\"",
-						 path, x->string);
+					snprintf(err, errlen, "config %s: unknown key \"%s%s\"", path,
+						 prefix, x->string);
 					return -1;
 				}
 				if (apply(cfg, k, x, path, err, errlen))
