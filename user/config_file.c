@@ -151,6 +151,13 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			break;
 		}
 		list_buf[0] = 0;
+		if (k->id == OPTION_LOG_FILES) {
+			/* the file's patterns replace any before; [] means none */
+			cfg->nlog_files = 0;
+			cfg->log_files_used = 0;
+			if (cJSON_GetArraySize(v) == 0)
+				return 0;
+		}
 		cJSON_ArrayForEach(e, v)
 		{
 			if (!cJSON_IsString(e)) {
