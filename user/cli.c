@@ -34,8 +34,8 @@ static const char usage_text[] =
 	"      --record FILE      also write every capture record to FILE, for replaying\n"
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
-	"      --export LIST      where spans go, comma-separated: stdout (the default), xray;\n"
-	"                         several run side by side\n"
+	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
+	"                         cloudwatch; several run side by side\n"
 	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
 	"                         default (X-Ray's rule: the first request each second, then\n"
 	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
@@ -47,6 +47,17 @@ static const char usage_text[] =
 	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
 	"      --xray-endpoint URL  api mode: X-Ray endpoint (default $AWS_ENDPOINT_URL_XRAY,\n"
 	"                         else https://xray.REGION.amazonaws.com)\n"
+	"      --log-group NAME   cloudwatch: the log group (created when missing); request\n"
+	"                         logs, the service's output and EMF metrics go there\n"
+	"      --log-stream NAME  cloudwatch: the log stream (default HOSTNAME-PID of pyspan)\n"
+	"      --cloudwatch-endpoint URL  cloudwatch: the CloudWatch Logs endpoint (default\n"
+	"                         $AWS_ENDPOINT_URL_LOGS, else https://logs.REGION.amazonaws.com)\n"
+	"      --emf-interval S   cloudwatch: seconds per EMF metrics event (requests, 4xx,\n"
+	"                         5xx, latency per service and route; 0-3600, default 60, 0 off)\n"
+	"      --emf-namespace NS cloudwatch: the metrics namespace (default pyspan)\n"
+	"      --log-files GLOB   also send what the service writes to regular files matching\n"
+	"                         GLOB (a pattern without / matches the base name); comma\n"
+	"                         list, repeatable; stdout and stderr are always sent\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
@@ -54,7 +65,9 @@ static const char usage_text[] =
 	"                         dropped and counted\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
-	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
+	"                         nest under \"xray\"; cloudwatch.log_group, .log_stream,\n"
+	"                         .endpoint, .emf_interval, .emf_namespace under\n"
+	"                         \"cloudwatch\"; log_files is an array); default $PYSPAN_CONFIG\n"
 	"      --check-config FILE  validate FILE, print the effective settings (after the\n"
 	"                         environment and any flags given with it) as JSON, secrets\n"
 	"                         masked, and exit; attaches to nothing\n"
@@ -63,7 +76,8 @@ static const char usage_text[] =
 	"      --version          print the version\n"
 	"\n"
 	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
-	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL),\n"
+	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL_LOGS,\n"
+	"AWS_ENDPOINT_URL),\n"
 	"flags.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
@@ -84,6 +98,12 @@ enum {
 	OPT_FLUSH_DEADLINE,
 	OPT_EXPORT_QUEUE,
 	OPT_CHECK_CONFIG,
+	OPT_LOG_GROUP,
+	OPT_LOG_STREAM,
+	OPT_CW_ENDPOINT,
+	OPT_EMF_INTERVAL,
+	OPT_EMF_NAMESPACE,
+	OPT_LOG_FILES,
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +121,12 @@ static const struct option long_opts[] = {
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
 	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
+	{ "log-group", required_argument, NULL, OPT_LOG_GROUP },
+	{ "log-stream", required_argument, NULL, OPT_LOG_STREAM },
+	{ "cloudwatch-endpoint", required_argument, NULL, OPT_CW_ENDPOINT },
+	{ "emf-interval", required_argument, NULL, OPT_EMF_INTERVAL },
+	{ "emf-namespace", required_argument, NULL, OPT_EMF_NAMESPACE },
+	{ "log-files", required_argument, NULL, OPT_LOG_FILES },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -128,6 +154,12 @@ static const struct {
 	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
 	{ OPT_FLUSH_DEADLINE, OPTION_FLUSH_DEADLINE },
 	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
+	{ OPT_LOG_GROUP, OPTION_CW_LOG_GROUP },
+	{ OPT_LOG_STREAM, OPTION_CW_LOG_STREAM },
+	{ OPT_CW_ENDPOINT, OPTION_CW_ENDPOINT },
+	{ OPT_EMF_INTERVAL, OPTION_EMF_INTERVAL },
+	{ OPT_EMF_NAMESPACE, OPTION_EMF_NAMESPACE },
+	{ OPT_LOG_FILES, OPTION_LOG_FILES },
 };
 
 static int flag_option(int opt)
@@ -157,6 +189,8 @@ static void apply_env(struct config *cfg)
 		cfg->xray_daemon_address = v;
 	if ((v = nonempty_env("AWS_ENDPOINT_URL_XRAY")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
 		cfg->xray_endpoint = v;
+	if ((v = nonempty_env("AWS_ENDPOINT_URL_LOGS")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
+		cfg->cw_endpoint = v;
 }
 
 /* Pass one: --help, --version and which file holds the config, before anything is applied,
@@ -193,7 +227,7 @@ static enum cli_result find_config(int argc, char **argv, const char **path, con
 enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 {
 	const char *path, *check;
-	int opt, pids_from_flags = 0;
+	int opt, pids_from_flags = 0, log_files_from_flags = 0;
 	enum cli_result first;
 	char err[512];
 
@@ -226,6 +260,11 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			/* --pid replaces the file's pids rather than adding to them. */
 			if (opt == 'p' && !pids_from_flags++)
 				cfg->npids = 0;
+			/* so does --log-files: the flags' patterns, not the file's plus them */
+			if (opt == OPT_LOG_FILES && !log_files_from_flags++) {
+				cfg->nlog_files = 0;
+				cfg->log_files_used = 0;
+			}
 			for (const struct option *o = long_opts; o->name; o++)
 				if (o->val == opt)
 					snprintf(name, sizeof(name), "--%s", o->name);
@@ -271,6 +310,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	if (cfg->nexports == 0) {
 		cfg->exports[0] = "stdout";
 		cfg->nexports = 1;
+	}
+	for (int i = 0; i < cfg->nexports; i++) {
+		if (strcmp(cfg->exports[i], "cloudwatch") == 0 && !cfg->cw_log_group) {
+			fprintf(stderr, "pyspan: --export cloudwatch needs --log-group NAME\n");
+			return CLI_USAGE_ERROR;
+		}
 	}
 	if (cfg->service_name && !cfg->service_name[0])
 		cfg->service_name = NULL;

@@ -23,6 +23,7 @@ GOOD = {"pids": [4242], "service_name": "cruddur-backend", "service_version": "1
         "export_queue_mb": 16,
         "xray": {"mode": "api", "endpoint": "http://127.0.0.1:4000",
                  "daemon_address": "127.0.0.1:2000"},
+        "cloudwatch": {"emf_interval": 60, "emf_namespace": "pyspan"}, "log_files": [],
         "verbose": False}
 
 # (what, file content, the stderr line after "pyspan: config PATH: ")
