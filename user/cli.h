@@ -27,6 +27,15 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
+	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
+	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
+	const char *otlp_endpoint;      /* --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT (base) */
+	const char *otlp_traces_endpoint; /* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) */
+	const char *otlp_logs_endpoint;   /* OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (as is) */
+	const char *otlp_headers;       /* OTEL_EXPORTER_OTLP_HEADERS or the file: may hold secrets */
+	int otlp_gzip;                  /* --otlp-compression gzip */
+	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
 };
 
 enum cli_result {

@@ -32,11 +32,23 @@ static const struct key top_keys[] = {
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
 };
 
-static const struct key xray_keys[] = {
+/* Settings nested one level: "xray": {"mode": ...}. */
+static const struct key section_keys[] = {
 	{ "xray.mode", OPTION_XRAY_MODE, K_STRING },
 	{ "xray.endpoint", OPTION_XRAY_ENDPOINT, K_STRING },
 	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
+	{ "honeycomb.api_key", OPTION_HONEYCOMB_API_KEY, K_STRING },
+	{ "honeycomb.dataset", OPTION_HONEYCOMB_DATASET, K_STRING },
+	{ "honeycomb.endpoint", OPTION_HONEYCOMB_ENDPOINT, K_STRING },
+	{ "otlp.endpoint", OPTION_OTLP_ENDPOINT, K_STRING },
+	{ "otlp.traces_endpoint", OPTION_OTLP_TRACES_ENDPOINT, K_STRING },
+	{ "otlp.logs_endpoint", OPTION_OTLP_LOGS_ENDPOINT, K_STRING },
+	{ "otlp.headers", OPTION_OTLP_HEADERS, K_STRING },
+	{ "otlp.compression", OPTION_OTLP_COMPRESSION, K_STRING },
 };
+
+/* The objects whose keys are section.key in the table above. */
+static const char *const sections[] = { "xray", "honeycomb", "otlp" };
 
 /* Owns every string cfg borrows from the file; one file at a time. */
 static cJSON *loaded;
@@ -182,22 +194,29 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 	{
 		const struct key *k;
 
-		if (strcmp(v->string, "xray") == 0) {
+		const char *section = NULL;
+
+		for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+			if (strcmp(v->string, sections[i]) == 0)
+				section = sections[i];
+		if (section) {
 			const cJSON *x;
+			char prefix[32];
 
 			if (!cJSON_IsObject(v)) {
 				snprintf(err, errlen,
-					 "config %s: \"xray\" must be an object, not %s", path,
-					 type_name(v));
+					 "config %s: \"%s\" must be an object, not %s", path,
+					 section, type_name(v));
 				return -1;
 			}
+			snprintf(prefix, sizeof(prefix), "%s.", section);
 			cJSON_ArrayForEach(x, v)
 			{
-				k = find(xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]),
-					 "xray.", x->string);
+				k = find(section_keys, sizeof(section_keys) / sizeof(section_keys[0]),
+					 prefix, x->string);
 				if (!k) {
-					snprintf(err, errlen, "config %s: unknown key \"xray.%s\"",
-						 path, x->string);
+					snprintf(err, errlen, "config %s: unknown key \"%s%s\"",
+						 path, prefix, x->string);
 					return -1;
 				}
 				if (apply(cfg, k, x, path, err, errlen))
