@@ -47,7 +47,7 @@ struct hny {
 	int logged_rejected, logged_refused, logged_datasets;
 };
 
-static void limits(struct delivery_limits *l)
+void honeycomb_limits(struct delivery_limits *l)
 {
 	delivery_limits_default(l);
 	l->queue_max_bytes = QUEUE_MAX_BYTES;
@@ -202,7 +202,7 @@ static struct dataset_queue *queue_for(struct hny *h, const char *dataset)
 	snprintf(q->url, sizeof(q->url), "%s/1/batch/%s", h->base, esc);
 	curl_free(esc);
 	snprintf(qname, sizeof(qname), h->nqueues ? "honeycomb %s" : "honeycomb", dataset);
-	limits(&l);
+	honeycomb_limits(&l);
 	q->d = delivery_new(h->nqueues ? qname : "honeycomb", &l, &ops, q, &h->ex);
 	if (!q->d)
 		return NULL;

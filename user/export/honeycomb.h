@@ -28,4 +28,7 @@ void honeycomb_result(void *ctx, struct delivery_item **items, int n,
 		      const struct http_response *r, enum delivery_outcome *out,
 		      double *retry_after_s);
 
+/* The queue limits this exporter asks for (contract limits), for unit tests. */
+void honeycomb_limits(struct delivery_limits *l);
+
 #endif

@@ -234,6 +234,15 @@ void *otlp_test_ctx(struct exporter *ex, enum otlp_signal sig)
 	return sig == OTLP_TRACES ? &o->traces : &o->logs;
 }
 
+void otlp_limits(struct delivery_limits *l)
+{
+	delivery_limits_default(l);
+	l->queue_max_bytes = QUEUE_MAX_BYTES;
+	l->batch_max_items = BATCH_ITEMS;
+	l->batch_max_bytes = BATCH_MAX_BYTES;
+	l->batch_wait_ms = BATCH_WAIT_MS;
+}
+
 static int is_url(const char *u)
 {
 	return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
@@ -291,11 +300,7 @@ struct exporter *export_otlp_new(const struct otlp_opts *opt)
 	o->ex.flush = otlp_flush;
 	o->ex.close = otlp_close;
 	o->ex.describe = otlp_describe;
-	delivery_limits_default(&l);
-	l.queue_max_bytes = QUEUE_MAX_BYTES;
-	l.batch_max_items = BATCH_ITEMS;
-	l.batch_max_bytes = BATCH_MAX_BYTES;
-	l.batch_wait_ms = BATCH_WAIT_MS;
+	otlp_limits(&l);
 	o->traces.d = delivery_new("otlp traces", &l, &ops, &o->traces, &o->ex);
 	o->logs.d = delivery_new("otlp logs", &l, &ops, &o->logs, &o->ex);
 	if (!o->traces.d || !o->logs.d) {

@@ -34,4 +34,7 @@ int otlp_build(void *ctx, struct delivery_item **items, int n, struct delivery_r
 void otlp_result(void *ctx, struct delivery_item **items, int n, const struct http_response *r,
 		 enum delivery_outcome *out, double *retry_after_s);
 
+/* The queue limits this exporter asks for (contract limits), for unit tests. */
+void otlp_limits(struct delivery_limits *l);
+
 #endif
