@@ -64,6 +64,9 @@ static const char usage_text[] =
 	"                         or the config file, never a flag\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
+	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
+	"                         is slow or down (1-4096, default 16); beyond it spans are\n"
+	"                         dropped and counted\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.*, honeycomb.* and otlp.* settings nest\n"
 	"                         under \"xray\", \"honeycomb\", \"otlp\"); default $PYSPAN_CONFIG\n"
@@ -96,6 +99,7 @@ enum {
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
+	OPT_EXPORT_QUEUE,
 	OPT_CHECK_CONFIG,
 	OPT_HNY_DATASET,
 	OPT_HNY_ENDPOINT,
@@ -125,6 +129,7 @@ static const struct option long_opts[] = {
 	{ "otlp-traces-endpoint", required_argument, NULL, OPT_OTLP_TRACES_ENDPOINT },
 	{ "otlp-logs-endpoint", required_argument, NULL, OPT_OTLP_LOGS_ENDPOINT },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
+	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -157,6 +162,7 @@ static const struct {
 	{ OPT_OTLP_TRACES_ENDPOINT, OPTION_OTLP_TRACES_ENDPOINT },
 	{ OPT_OTLP_LOGS_ENDPOINT, OPTION_OTLP_LOGS_ENDPOINT },
 	{ OPT_OTLP_COMPRESSION, OPTION_OTLP_COMPRESSION },
+	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
 };
 
 static int flag_option(int opt)

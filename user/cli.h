@@ -8,6 +8,7 @@
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
+#define EXPORT_QUEUE_DEFAULT_MB 16
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -36,6 +37,7 @@ struct config {
 	const char *otlp_headers;       /* OTEL_EXPORTER_OTLP_HEADERS or the file: may hold secrets */
 	int otlp_gzip;                  /* --otlp-compression gzip */
 	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
+	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
 };
 
 enum cli_result {

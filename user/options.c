@@ -20,6 +20,7 @@ void options_defaults(struct config *cfg)
 	cfg->sampling.rate = 1.0;
 	cfg->sampling.keep_errors = 1;
 	cfg->flush_deadline_s = 5;
+	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
 }
 
 /* A whole decimal number within [min, max]. */
@@ -168,6 +169,8 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		return 0;
 	case OPTION_FLUSH_DEADLINE:
 		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
+	case OPTION_EXPORT_QUEUE_MB:
+		return parse_uint(name, value, 1, 4096, &cfg->export_queue_mb, err, errlen);
 	case OPTION_XRAY_MODE:
 		if (strcmp(value, "api") == 0) {
 			cfg->xray_api = 1;
