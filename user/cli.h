@@ -29,6 +29,15 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
+	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
+	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
+	const char *otlp_endpoint;      /* --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT (base) */
+	const char *otlp_traces_endpoint; /* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) */
+	const char *otlp_logs_endpoint;   /* OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (as is) */
+	const char *otlp_headers;       /* OTEL_EXPORTER_OTLP_HEADERS or the file: may hold secrets */
+	int otlp_gzip;                  /* --otlp-compression gzip */
+	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
 	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
 	const char *cw_log_group;     /* --log-group */
 	const char *cw_log_stream;    /* --log-stream; NULL: host name and pid */

@@ -28,6 +28,14 @@ enum option_id {
 	OPTION_EMF_NAMESPACE,
 	OPTION_LOG_FILES, /* appends a comma list of glob patterns */
 	OPTION_VERBOSE, /* "1" or "0" */
+	OPTION_HONEYCOMB_API_KEY,
+	OPTION_HONEYCOMB_DATASET,
+	OPTION_HONEYCOMB_ENDPOINT,
+	OPTION_OTLP_ENDPOINT,
+	OPTION_OTLP_TRACES_ENDPOINT,
+	OPTION_OTLP_LOGS_ENDPOINT,
+	OPTION_OTLP_HEADERS,
+	OPTION_OTLP_COMPRESSION, /* "gzip" or "none" */
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */
