@@ -269,29 +269,37 @@ static void bad_json(const char *buf, size_t len, const char *end, const char *p
 	snprintf(err, errlen, "config %s: invalid JSON at line %d, column %d", path, line, col);
 }
 
-int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+int config_file_parse(const char *text, size_t len, const char *path, struct config *cfg,
+		      char *err, size_t errlen)
 {
 	const char *end = NULL;
-	size_t len;
-	char *buf = read_all(path, &len, err, errlen);
 
-	if (!buf)
-		return -1;
 	cJSON_Delete(loaded);
-	loaded = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	loaded = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	/* Trailing text after the object is as wrong as a syntax error inside it. */
-	while (loaded && end && end < buf + len && strchr(" \t\r\n", *end))
+	while (loaded && end && end < text + len && strchr(" \t\r\n", *end))
 		end++;
-	if (!loaded || (end && end < buf + len)) {
-		bad_json(buf, len, end, path, err, errlen);
-		free(buf);
+	if (!loaded || (end && end < text + len)) {
+		bad_json(text, len, end, path, err, errlen);
 		return -1;
 	}
-	free(buf);
 	if (!cJSON_IsObject(loaded)) {
 		snprintf(err, errlen, "config %s: must hold one JSON object, not %s", path,
 			 type_name(loaded));
 		return -1;
 	}
 	return apply_object(cfg, loaded, path, err, errlen);
+}
+
+int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	size_t len;
+	char *buf = read_all(path, &len, err, errlen);
+	int rc;
+
+	if (!buf)
+		return -1;
+	rc = config_file_parse(buf, len, path, cfg, err, errlen);
+	free(buf);
+	return rc;
 }
