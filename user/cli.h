@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "redact.h"
 #include "sampling.h"
 
 #define CLI_MAX_PIDS 64
@@ -27,6 +28,10 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	struct redact_cfg redact;     /* --redact-headers, --query-allow, --redact-pattern */
+	uint32_t stats_interval_s;    /* --stats N: a status line on stderr every N s; 0 none */
+	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
+	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
 };
 
 enum cli_result {

@@ -10,7 +10,7 @@
 #include "config_file.h"
 #include "options.h"
 
-enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING };
+enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING, K_STR_ARRAY };
 
 struct key {
 	const char *name;
@@ -28,8 +28,15 @@ static const struct key top_keys[] = {
 	{ "export", OPTION_EXPORT, K_LIST },
 	{ "sampling", OPTION_SAMPLING, K_SAMPLING },
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
+	{ "sampling_keep_slower_than", OPTION_SAMPLING_KEEP_SLOWER_THAN, K_UINT },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "redact_headers", OPTION_REDACT_HEADERS, K_STR_ARRAY },
+	{ "query_allow", OPTION_QUERY_ALLOW, K_STR_ARRAY },
+	{ "redact_patterns", OPTION_REDACT_PATTERN, K_STR_ARRAY },
+	{ "stats", OPTION_STATS, K_UINT },
+	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
+	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
 };
 
 static const struct key xray_keys[] = {
@@ -119,6 +126,32 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			}
 			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
 			if (options_set(cfg, k->id, name, num, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
+	case K_STR_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		/* The file's list replaces the defaults' (none) rather than adding to them. */
+		if (k->id == OPTION_REDACT_HEADERS)
+			cfg->redact.nheaders = 0;
+		else if (k->id == OPTION_QUERY_ALLOW)
+			cfg->redact.nquery_allow = 0;
+		else
+			cfg->redact.npatterns = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			if (options_set(cfg, k->id, name, e->valuestring, msg, sizeof(msg)))
 				goto bad_value;
 		}
 		return 0;

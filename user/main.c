@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
+#include "redact.h"
 #include "sampling.h"
 
 #define POLL_MS 100
@@ -102,6 +103,10 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_verbose = cfg.verbose;
+	if (redact_init(&cfg.redact)) {
+		log_msg("out of memory");
+		return 1;
+	}
 	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
 
 	for (int i = 0; i < cfg.npids; i++) {
@@ -181,5 +186,6 @@ out:
 	proc_output_fini();
 	pyexc_fini();
 	proc_fini();
+	redact_fini();
 	return rc;
 }

@@ -16,11 +16,18 @@ enum option_id {
 	OPTION_EXPORT, /* "stdout,xray" */
 	OPTION_SAMPLING,
 	OPTION_SAMPLING_KEEP_ERRORS, /* "1" or "0" */
+	OPTION_SAMPLING_KEEP_SLOWER_THAN, /* milliseconds, 0 for none */
 	OPTION_FLUSH_DEADLINE,
 	OPTION_XRAY_MODE,
 	OPTION_XRAY_ENDPOINT,
 	OPTION_XRAY_DAEMON_ADDRESS,
 	OPTION_VERBOSE, /* "1" or "0" */
+	OPTION_REDACT_HEADERS, /* appends "Name,Name" */
+	OPTION_QUERY_ALLOW,    /* appends "key,key" */
+	OPTION_REDACT_PATTERN, /* appends one regex */
+	OPTION_STATS,          /* seconds */
+	OPTION_METRICS_PORT,
+	OPTION_METRICS_ADDRESS,
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */
