@@ -13,6 +13,7 @@
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
+#include "metrics.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
@@ -59,6 +60,18 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)proc_output_stats()->tracebacks);
 }
 
+/* The capture's counters and every stage's, for --stats and the metrics endpoint. */
+static void fill_metrics(struct metrics_snapshot *m, void *arg)
+{
+	struct capture_stats st;
+
+	capture_stats(arg, &st);
+	m->events = st.events;
+	memcpy(m->drops, st.drops, sizeof(m->drops));
+	m->processes = proc_count();
+	metrics_collect(m);
+}
+
 /* Every exporter --export names, before attaching: a bad environment is a usage error. */
 static int open_exporters(const struct config *cfg)
 {
@@ -91,7 +104,8 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct sigaction sa;
 	struct config cfg;
-	uint64_t last_tick;
+	struct metrics_server *msrv = NULL;
+	uint64_t last_tick, last_stats;
 	int rc = 1;
 
 	switch (cli_parse(argc, argv, &cfg)) {
@@ -150,7 +164,16 @@ int main(int argc, char **argv)
 			st.traced_processes - cfg.npids == 1 ? "" : "es");
 	}
 
-	last_tick = clock_mono_now_ns();
+	if (cfg.metrics_port) {
+		msrv = metrics_server_open(cfg.metrics_address, (int)cfg.metrics_port);
+		if (!msrv)
+			goto out;
+		log_msg("metrics on http://%s%s%s:%d/metrics", strchr(cfg.metrics_address, ':') ?
+			"[" : "", cfg.metrics_address, strchr(cfg.metrics_address, ':') ? "]" : "",
+			metrics_server_port(msrv));
+	}
+
+	last_tick = last_stats = clock_mono_now_ns();
 	while (!stop) {
 		int n = capture_poll(cap, POLL_MS);
 		uint64_t now;
@@ -165,6 +188,18 @@ int main(int argc, char **argv)
 			conn_tick(now);
 			last_tick = now;
 		}
+		metrics_server_poll(msrv, fill_metrics, cap);
+		if (cfg.stats_interval_s &&
+		    now - last_stats >= (uint64_t)cfg.stats_interval_s * 1000000000ull) {
+			struct metrics_snapshot m;
+			char line[1024];
+
+			memset(&m, 0, sizeof(m));
+			fill_metrics(&m, cap);
+			metrics_status_line(&m, line, sizeof(line));
+			log_msg("%s", line);
+			last_stats = now;
+		}
 		if (proc_count() == 0) {
 			log_msg("every traced process has exited; stopping");
 			break;
@@ -173,6 +208,7 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out:
+	metrics_server_close(msrv);
 	if (cap) {
 		/* Drain what the kernel already queued, then stop paying for probes. */
 		while (capture_poll(cap, 0) > 0)

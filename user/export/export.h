@@ -34,6 +34,9 @@ void export_span(const struct span *s);
 /* Every exporter that takes logs gets the record (no sampling: logs are all kept). */
 void export_log(const struct log_record *r);
 void export_flush_all(void);
+/* The exporters in use, for --stats and the metrics endpoint. */
+int export_count(void);
+struct exporter *export_at(int i);
 /* Close every exporter, then print one stderr line each with sent / retried / dropped. */
 void export_close_all(void);
 

@@ -56,6 +56,16 @@ void export_log(const struct log_record *r)
 		free(text);
 }
 
+int export_count(void)
+{
+	return nexporters;
+}
+
+struct exporter *export_at(int i)
+{
+	return i >= 0 && i < nexporters ? exporters[i] : NULL;
+}
+
 void export_flush_all(void)
 {
 	for (int i = 0; i < nexporters; i++)
