@@ -14,6 +14,7 @@ struct capture_opts {
 	const char *record_path; /* NULL, or where to write every record as it arrives */
 	int follow;              /* report execs of untraced processes, for capture_follow */
 	const char *btf_path;    /* NULL: the kernel's /sys/kernel/btf/vmlinux */
+	int log_files;           /* --log-files given: writes to regular files are looked at */
 };
 
 struct capture;
