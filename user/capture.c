@@ -117,8 +117,16 @@ static int trace_pid(struct capture *cap, uint32_t pid)
 {
 	uint32_t one = 1;
 
+	static int full_said;
+
 	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.traced_pids), &pid, &one, BPF_ANY)) {
-		log_msg("cannot trace pid %u: %s", pid, strerror(errno));
+		/* Following a busy cgroup can meet the map's bound on every rescan: said once. */
+		if (errno != E2BIG)
+			log_msg("cannot trace pid %u: %s", pid, strerror(errno));
+		else if (!full_said++)
+			log_msg("cannot trace pid %u: %d processes are traced already, the most "
+				"pyspan follows; further matches are not traced",
+				pid, MAX_TRACED_PIDS);
 		return -1;
 	}
 	cap->traced++;
@@ -154,8 +162,11 @@ static void on_exec_new(uint32_t pid, void *arg)
 {
 	struct capture *cap = arg;
 
-	if (!follow_matches(pid) || capture_follow(cap, pid))
+	if (!follow_matches(pid) || proc_known(pid) || trace_pid(cap, pid))
 		return;
+	proc_add(pid, 0, NULL);
+	pyexc_setup_exec(pid);
+	proc_walk_descendants(pid, trace_child, cap);
 	log_msg("following pid %u, started after attach (%s)", pid, follow_describe());
 }
 

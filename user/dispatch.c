@@ -70,7 +70,7 @@ void dispatch_event(const void *data, size_t len)
 			comm[16] = '\0';
 			proc_exec(p->h.pid, comm);
 			pyexc_forget_process(p->h.pid);
-			pyexc_setup_process(p->h.pid);
+			pyexc_setup_exec(p->h.pid);
 			log_debug("pid %u exec'd %s", p->h.pid, comm);
 		}
 		break;

@@ -279,6 +279,7 @@ int main(int argc, char **argv)
 		export_flush_all();
 		if (now - last_tick >= TICK_NS) {
 			conn_tick(now);
+			pyexc_tick();
 			last_tick = now;
 		}
 		if (follow_active() && now - last_scan >= RESCAN_NS) {

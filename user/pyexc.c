@@ -208,6 +208,41 @@ void pyexc_setup_process(uint32_t pid)
 	}
 }
 
+/* Processes set up at their exec that showed no interpreter yet, and how often they were
+ * looked at since. */
+#define EXEC_RETRY_MAX 64
+#define EXEC_RETRY_TRIES 4
+static struct {
+	uint32_t pid;
+	int tries;
+} exec_retry[EXEC_RETRY_MAX];
+static int nexec_retry;
+
+void pyexc_setup_exec(uint32_t pid)
+{
+	pyexc_setup_process(pid);
+	if (u64map_get(&procs, pid) || nexec_retry == EXEC_RETRY_MAX)
+		return;
+	exec_retry[nexec_retry].pid = pid;
+	exec_retry[nexec_retry].tries = 0;
+	nexec_retry++;
+}
+
+void pyexc_tick(void)
+{
+	for (int i = 0; i < nexec_retry;) {
+		uint32_t pid = exec_retry[i].pid;
+
+		if (!u64map_get(&procs, pid) && exec_retry[i].tries++ < EXEC_RETRY_TRIES)
+			pyexc_setup_process(pid);
+		if (u64map_get(&procs, pid) || exec_retry[i].tries >= EXEC_RETRY_TRIES) {
+			exec_retry[i] = exec_retry[--nexec_retry];
+			continue;
+		}
+		i++;
+	}
+}
+
 void pyexc_on_fork(uint32_t parent, uint32_t child)
 {
 	struct pyproc *p = u64map_get(&procs, parent);

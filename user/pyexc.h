@@ -26,6 +26,11 @@ void pyexc_fini(void);
 /* Find the interpreter of pid and tell BPF where to read it. Says once per interpreter file
  * what pyspan will do when the version is unknown or the process is not CPython. */
 void pyexc_setup_process(uint32_t pid);
+/* The same for a process caught at its exec: the dynamic loader may not have mapped libpython
+ * yet, so one that does not look like CPython is looked at again by pyexc_tick (for 2 s). */
+void pyexc_setup_exec(uint32_t pid);
+/* Call every half second or so. */
+void pyexc_tick(void);
 /* A forked child runs its parent's interpreter at the same addresses (BPF copies its entry). */
 void pyexc_on_fork(uint32_t parent, uint32_t child);
 void pyexc_forget_process(uint32_t pid);
