@@ -142,8 +142,8 @@ def main():
                         "missing %s" % cap.upper() in err, "missing %s" % cap.upper(), err)
 
             # tracefs unmounted, in a mount namespace of this test's own.
-            prep = "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; " \
-                   "! test -e /sys/kernel/tracing/events"
+            prep = ("umount /sys/kernel/tracing 2>/dev/null; "
+                    "umount /sys/kernel/debug 2>/dev/null; ! test -e /sys/kernel/tracing/events")
             rc, spans, err = run_pyspan(work, "no-tracefs",
                                         with_caps(NEEDED, pyspan, prep), port)
             t.eq("tracefs unmounted, no cap_sys_admin: exit code", rc, 1)
