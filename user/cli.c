@@ -9,8 +9,6 @@
 #include "config_print.h"
 #include "options.h"
 
-#define PYSPAN_VERSION "0.1.0"
-
 static const char usage_text[] =
 	"Usage: pyspan --pid PID [options]\n"
 	"       pyspan --config FILE [options]\n"
@@ -34,8 +32,8 @@ static const char usage_text[] =
 	"      --record FILE      also write every capture record to FILE, for replaying\n"
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
-	"      --export LIST      where spans go, comma-separated: stdout (the default), xray;\n"
-	"                         several run side by side\n"
+	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
+	"                         rollbar (failed requests only); several run side by side\n"
 	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
 	"                         default (X-Ray's rule: the first request each second, then\n"
 	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
@@ -47,6 +45,16 @@ static const char usage_text[] =
 	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
 	"      --xray-endpoint URL  api mode: X-Ray endpoint (default $AWS_ENDPOINT_URL_XRAY,\n"
 	"                         else https://xray.REGION.amazonaws.com)\n"
+	"      --rollbar-environment E  Rollbar's environment (default production); the\n"
+	"                         access token comes from $ROLLBAR_ACCESS_TOKEN or the config\n"
+	"                         file, never a flag (every user can read a command line)\n"
+	"      --rollbar-code-version V  code_version of Rollbar items, at most 40 characters\n"
+	"                         (default: --service-version)\n"
+	"      --rollbar-endpoint URL  Rollbar's API base (default\n"
+	"                         https://api.rollbar.com/api/1/); items go to URL/item/\n"
+	"      --rollbar-dedup-window S  identical errors (same exception type and innermost\n"
+	"                         frame, or same status and route) within S seconds send one\n"
+	"                         Rollbar item; the rest are counted (0-86400, default 60)\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
@@ -60,8 +68,8 @@ static const char usage_text[] =
 	"      --version          print the version\n"
 	"\n"
 	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
-	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL),\n"
-	"flags.\n"
+	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL,\n"
+	"ROLLBAR_ACCESS_TOKEN), flags.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
@@ -80,6 +88,10 @@ enum {
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
 	OPT_CHECK_CONFIG,
+	OPT_ROLLBAR_ENVIRONMENT,
+	OPT_ROLLBAR_CODE_VERSION,
+	OPT_ROLLBAR_ENDPOINT,
+	OPT_ROLLBAR_DEDUP_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +108,10 @@ static const struct option long_opts[] = {
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
+	{ "rollbar-environment", required_argument, NULL, OPT_ROLLBAR_ENVIRONMENT },
+	{ "rollbar-code-version", required_argument, NULL, OPT_ROLLBAR_CODE_VERSION },
+	{ "rollbar-endpoint", required_argument, NULL, OPT_ROLLBAR_ENDPOINT },
+	{ "rollbar-dedup-window", required_argument, NULL, OPT_ROLLBAR_DEDUP_WINDOW },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -122,6 +138,10 @@ static const struct {
 	{ OPT_XRAY_MODE, OPTION_XRAY_MODE },
 	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
 	{ OPT_FLUSH_DEADLINE, OPTION_FLUSH_DEADLINE },
+	{ OPT_ROLLBAR_ENVIRONMENT, OPTION_ROLLBAR_ENVIRONMENT },
+	{ OPT_ROLLBAR_CODE_VERSION, OPTION_ROLLBAR_CODE_VERSION },
+	{ OPT_ROLLBAR_ENDPOINT, OPTION_ROLLBAR_ENDPOINT },
+	{ OPT_ROLLBAR_DEDUP_WINDOW, OPTION_ROLLBAR_DEDUP_WINDOW },
 };
 
 static int flag_option(int opt)
@@ -151,6 +171,8 @@ static void apply_env(struct config *cfg)
 		cfg->xray_daemon_address = v;
 	if ((v = nonempty_env("AWS_ENDPOINT_URL_XRAY")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
 		cfg->xray_endpoint = v;
+	if ((v = nonempty_env("ROLLBAR_ACCESS_TOKEN")))
+		cfg->rollbar_access_token = v;
 }
 
 /* Pass one: --help, --version and which file holds the config, before anything is applied,

@@ -6,6 +6,8 @@
 
 #include "sampling.h"
 
+#define PYSPAN_VERSION "0.1.0"
+
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
 
@@ -27,6 +29,11 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	const char *rollbar_access_token; /* ROLLBAR_ACCESS_TOKEN, else the config file's */
+	const char *rollbar_environment;  /* --rollbar-environment */
+	const char *rollbar_code_version; /* --rollbar-code-version; NULL: service_version */
+	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
+	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
 };
 
 enum cli_result {

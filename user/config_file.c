@@ -30,6 +30,11 @@ static const struct key top_keys[] = {
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "rollbar_access_token", OPTION_ROLLBAR_ACCESS_TOKEN, K_STRING },
+	{ "rollbar_environment", OPTION_ROLLBAR_ENVIRONMENT, K_STRING },
+	{ "rollbar_code_version", OPTION_ROLLBAR_CODE_VERSION, K_STRING },
+	{ "rollbar_endpoint", OPTION_ROLLBAR_ENDPOINT, K_STRING },
+	{ "rollbar_dedup_window", OPTION_ROLLBAR_DEDUP_WINDOW, K_UINT },
 };
 
 static const struct key xray_keys[] = {

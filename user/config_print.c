@@ -75,6 +75,11 @@ char *config_to_json(const struct config *cfg)
 		add_str(x, "endpoint", cfg->xray_endpoint);
 		add_str(x, "daemon_address", cfg->xray_daemon_address);
 	}
+	add_str(o, "rollbar_access_token", cfg->rollbar_access_token);
+	add_str(o, "rollbar_environment", cfg->rollbar_environment);
+	add_str(o, "rollbar_code_version", cfg->rollbar_code_version);
+	add_str(o, "rollbar_endpoint", cfg->rollbar_endpoint);
+	cJSON_AddNumberToObject(o, "rollbar_dedup_window", cfg->rollbar_dedup_window_s);
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	config_mask(o);
 	out = cJSON_Print(o);

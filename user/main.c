@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "export/export.h"
+#include "export/rollbar.h"
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
@@ -76,6 +77,17 @@ static int open_exporters(const struct config *cfg)
 			};
 
 			ex = export_xray_new(&xo);
+		} else if (strcmp(cfg->exports[i], "rollbar") == 0) {
+			struct rollbar_opts ro = {
+				.access_token = cfg->rollbar_access_token,
+				.environment = cfg->rollbar_environment,
+				.code_version = cfg->rollbar_code_version,
+				.service_version = cfg->service_version,
+				.endpoint = cfg->rollbar_endpoint,
+				.dedup_window_s = cfg->rollbar_dedup_window_s,
+			};
+
+			ex = export_rollbar_new(&ro);
 		}
 		if (!ex)
 			return -1;

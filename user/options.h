@@ -21,6 +21,11 @@ enum option_id {
 	OPTION_XRAY_ENDPOINT,
 	OPTION_XRAY_DAEMON_ADDRESS,
 	OPTION_VERBOSE, /* "1" or "0" */
+	OPTION_ROLLBAR_ACCESS_TOKEN,
+	OPTION_ROLLBAR_ENVIRONMENT,
+	OPTION_ROLLBAR_CODE_VERSION,
+	OPTION_ROLLBAR_ENDPOINT,
+	OPTION_ROLLBAR_DEDUP_WINDOW,
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */
