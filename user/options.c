@@ -200,8 +200,10 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 	case OPTION_ROLLBAR_ACCESS_TOKEN:
 		/* The value is a secret: the message never repeats it. */
 		if (!rollbar_token_ok(value)) {
-			snprintf(err, errlen, "%s must be a Rollbar access token (visible ASCII, no "
-					      "spaces, at most 128 characters)", name);
+			snprintf(err, errlen,
+				 "%s must be a Rollbar access token (visible ASCII, no spaces, at "
+				 "most 128 characters)",
+				 name);
 			return -1;
 		}
 		cfg->rollbar_access_token = value;

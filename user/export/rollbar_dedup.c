@@ -40,8 +40,9 @@ static uint64_t key_of(const char *fp)
 
 	for (int i = 0; i < 16 && fp[i]; i++) {
 		char c = fp[i];
+		int v = c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0';
 
-		k = k << 4 | (uint64_t)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
+		k = k << 4 | (uint64_t)(v & 0xf);
 	}
 	return k;
 }

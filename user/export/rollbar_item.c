@@ -289,7 +289,8 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 	cJSON *root = cJSON_CreateObject(), *data, *srv, *n;
 	const struct pytb_exception *x = escaped(s);
 	const char *fw = rollbar_framework(s);
-	char buf[PYTB_TYPE_MAX + PYTB_MESSAGE_MAX + SPAN_PATH_MAX + 64], cut[ROLLBAR_TITLE_MAX * 4 + 1];
+	char buf[PYTB_TYPE_MAX + PYTB_MESSAGE_MAX + SPAN_PATH_MAX + 64];
+	char cut[ROLLBAR_TITLE_MAX * 4 + 1];
 
 	data = root ? cJSON_AddObjectToObject(root, "data") : NULL;
 	if (!data) {

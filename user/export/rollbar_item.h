@@ -45,7 +45,8 @@ const char *rollbar_framework(const struct span *s);
  * suppressed since the last item with this fingerprint (sent as custom.repeats_suppressed
  * when > 0). When it does not fit, custom details go first (trace_id and span_id stay), then
  * the earlier exceptions of the chain, oldest first, then the oldest frames, then the trace
- * itself for a message; *truncated (may be NULL) says so. NULL when even that does not fit or memory ran out. */
+ * itself for a message; *truncated (may be NULL) says so. NULL when even that does not fit
+ * or memory ran out. */
 char *rollbar_item_encode(const struct span *s, const struct rollbar_item_opts *o,
 			  const char *uuid, uint64_t repeats, size_t max, int *truncated);
 

@@ -42,7 +42,8 @@ def _check_trace(t, where, out):
             if not isinstance(f, dict) or not _str(f.get("filename"), empty_ok=False):
                 out.append("%s.filename is required" % w)
                 continue
-            if "lineno" in f and (not isinstance(f["lineno"], int) or isinstance(f["lineno"], bool)):
+            ln = f.get("lineno", 0)
+            if not isinstance(ln, int) or isinstance(ln, bool):
                 out.append("%s.lineno is not an integer" % w)
             if "method" in f and not _str(f["method"]):
                 out.append("%s.method is not a string" % w)
@@ -82,7 +83,8 @@ def validate_item(payload):
                 out.append("data.body.message.body is required")
     if "level" in d and d["level"] not in LEVELS:
         out.append("data.level %r is not one of %s" % (d["level"], LEVELS))
-    if "timestamp" in d and (not isinstance(d["timestamp"], int) or isinstance(d["timestamp"], bool)):
+    ts = d.get("timestamp", 0)
+    if not isinstance(ts, int) or isinstance(ts, bool):
         out.append("data.timestamp is not an integer")
     for k, n in (("code_version", 40), ("fingerprint", 40), ("title", 255), ("uuid", 36)):
         if k in d and not _str(d[k], n):
