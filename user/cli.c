@@ -57,6 +57,9 @@ static const char usage_text[] =
 	"                         Rollbar item; the rest are counted (0-86400, default 60)\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
+	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
+	"                         is slow or down (1-4096, default 16); beyond it spans are\n"
+	"                         dropped and counted\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
 	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
@@ -87,6 +90,7 @@ enum {
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
+	OPT_EXPORT_QUEUE,
 	OPT_CHECK_CONFIG,
 	OPT_ROLLBAR_ENVIRONMENT,
 	OPT_ROLLBAR_CODE_VERSION,
@@ -112,6 +116,7 @@ static const struct option long_opts[] = {
 	{ "rollbar-code-version", required_argument, NULL, OPT_ROLLBAR_CODE_VERSION },
 	{ "rollbar-endpoint", required_argument, NULL, OPT_ROLLBAR_ENDPOINT },
 	{ "rollbar-dedup-window", required_argument, NULL, OPT_ROLLBAR_DEDUP_WINDOW },
+	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -142,6 +147,7 @@ static const struct {
 	{ OPT_ROLLBAR_CODE_VERSION, OPTION_ROLLBAR_CODE_VERSION },
 	{ OPT_ROLLBAR_ENDPOINT, OPTION_ROLLBAR_ENDPOINT },
 	{ OPT_ROLLBAR_DEDUP_WINDOW, OPTION_ROLLBAR_DEDUP_WINDOW },
+	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
 };
 
 static int flag_option(int opt)

@@ -10,6 +10,7 @@
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
+#define EXPORT_QUEUE_DEFAULT_MB 16
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -34,6 +35,7 @@ struct config {
 	const char *rollbar_code_version; /* --rollbar-code-version; NULL: service_version */
 	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
 	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
+	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
 };
 
 enum cli_result {

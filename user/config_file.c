@@ -29,6 +29,7 @@ static const struct key top_keys[] = {
 	{ "sampling", OPTION_SAMPLING, K_SAMPLING },
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
+	{ "export_queue_mb", OPTION_EXPORT_QUEUE_MB, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
 	{ "rollbar_access_token", OPTION_ROLLBAR_ACCESS_TOKEN, K_STRING },
 	{ "rollbar_environment", OPTION_ROLLBAR_ENVIRONMENT, K_STRING },

@@ -69,6 +69,7 @@ char *config_to_json(const struct config *cfg)
 		cJSON_AddNumberToObject(o, "sampling", cfg->sampling.rate);
 	cJSON_AddBoolToObject(o, "sampling_keep_errors", cfg->sampling.keep_errors);
 	cJSON_AddNumberToObject(o, "flush_deadline", cfg->flush_deadline_s);
+	cJSON_AddNumberToObject(o, "export_queue_mb", cfg->export_queue_mb);
 	x = cJSON_AddObjectToObject(o, "xray");
 	if (x) {
 		cJSON_AddStringToObject(x, "mode", cfg->xray_api ? "api" : "daemon");

@@ -14,6 +14,7 @@
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
+#include "net/delivery.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
@@ -73,7 +74,6 @@ static int open_exporters(const struct config *cfg)
 				.endpoint = cfg->xray_endpoint,
 				.daemon_address = cfg->xray_daemon_address,
 				.service_version = cfg->service_version,
-				.close_deadline_s = cfg->flush_deadline_s,
 			};
 
 			ex = export_xray_new(&xo);
@@ -122,6 +122,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	export_set_flush_deadline(cfg.flush_deadline_s);
+	delivery_set_queue_bytes((size_t)cfg.export_queue_mb << 20);
 	if (open_exporters(&cfg))
 		return 2; /* the exporter said why; nothing was attached yet */
 	if (geteuid() != 0)
@@ -187,6 +189,8 @@ out:
 		print_summary(cap);
 		capture_close(cap);
 	}
+	/* Probes are detached; now the export queues drain within --flush-deadline, all
+	 * together, and the export summary counts what they delivered or gave up on. */
 	export_close_all();
 	conn_fini();
 	http_server_fini();

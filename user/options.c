@@ -24,6 +24,7 @@ void options_defaults(struct config *cfg)
 	cfg->rollbar_environment = ROLLBAR_ENVIRONMENT_DEFAULT;
 	cfg->rollbar_endpoint = ROLLBAR_ENDPOINT_DEFAULT;
 	cfg->rollbar_dedup_window_s = ROLLBAR_DEDUP_WINDOW_DEFAULT;
+	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
 }
 
 /* A whole decimal number within [min, max]. */
@@ -179,6 +180,8 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		return 0;
 	case OPTION_FLUSH_DEADLINE:
 		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
+	case OPTION_EXPORT_QUEUE_MB:
+		return parse_uint(name, value, 1, 4096, &cfg->export_queue_mb, err, errlen);
 	case OPTION_XRAY_MODE:
 		if (strcmp(value, "api") == 0) {
 			cfg->xray_api = 1;

@@ -20,6 +20,7 @@ from test_cli import run  # noqa: E402
 GOOD = {"pids": [4242], "service_name": "cruddur-backend", "service_version": "1.4.2",
         "capture_bytes": 4096, "ringbuf_mb": 32, "export": ["stdout", "xray"],
         "sampling": "default", "sampling_keep_errors": True, "flush_deadline": 5,
+        "export_queue_mb": 16,
         "xray": {"mode": "api", "endpoint": "http://127.0.0.1:4000",
                  "daemon_address": "127.0.0.1:2000"},
         "rollbar_environment": "staging", "rollbar_endpoint": "http://127.0.0.1:4001/api/1/",

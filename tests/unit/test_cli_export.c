@@ -22,6 +22,7 @@ int main(void)
 	CHECK_INT(cfg.sampling.keep_errors, 1);
 	CHECK_INT(cfg.xray_api, 0);
 	CHECK_INT(cfg.flush_deadline_s, 5);
+	CHECK_INT(cfg.export_queue_mb, 16);
 
 	CHECK_INT(PARSE("--export", "stdout,xray"), CLI_OK);
 	CHECK_INT(cfg.nexports, 2);
@@ -61,5 +62,9 @@ int main(void)
 	CHECK_INT(PARSE("--flush-deadline", "0"), CLI_OK);
 	CHECK_INT(cfg.flush_deadline_s, 0);
 	CHECK_INT(PARSE("--flush-deadline", "601"), CLI_USAGE_ERROR);
+	CHECK_INT(PARSE("--export-queue-mb", "2"), CLI_OK);
+	CHECK_INT(cfg.export_queue_mb, 2);
+	CHECK_INT(PARSE("--export-queue-mb", "0"), CLI_USAGE_ERROR);
+	CHECK_INT(PARSE("--export-queue-mb", "lots"), CLI_USAGE_ERROR);
 	return check_summary("cli_export");
 }

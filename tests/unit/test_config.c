@@ -49,6 +49,7 @@ static const struct {
 	{ "{\"capture_bytes\": -1}", "\"capture_bytes\" takes a whole number, not '-1'" },
 	{ "{\"ringbuf_mb\": 3}", "\"ringbuf_mb\" must be a power of two, not 3" },
 	{ "{\"flush_deadline\": 601}", "\"flush_deadline\" must be between 0 and 600, not 601" },
+	{ "{\"export_queue_mb\": 0}", "\"export_queue_mb\" must be between 1 and 4096, not 0" },
 	{ "{\"pids\": 4242}", "\"pids\" must be an array of whole numbers, not a whole number" },
 	{ "{\"pids\": [\"4242\"]}", "\"pids\" must hold whole numbers, not a string" },
 	{ "{\"pids\": [0]}", "\"pids\" must be between 1 and 4294967295, not 0" },
@@ -110,7 +111,7 @@ static const char good[] =
 	"{\"pids\": [4242, 4243], \"service_name\": \"cruddur-backend\", "
 	"\"service_version\": \"1.4.2\", \"capture_bytes\": 1024, \"ringbuf_mb\": 64, "
 	"\"record\": \"/tmp/r.bin\", \"export\": [\"stdout\", \"xray\"], \"sampling\": 0.25, "
-	"\"sampling_keep_errors\": false, \"flush_deadline\": 9, \"xray\": {\"mode\": \"api\", "
+	"\"sampling_keep_errors\": false, \"flush_deadline\": 9, \"export_queue_mb\": 2, \"xray\": {\"mode\": \"api\", "
 	"\"endpoint\": \"http://127.0.0.1:4000\", \"daemon_address\": \"127.0.0.1:2001\"}, "
 	"\"verbose\": true}";
 
@@ -130,6 +131,7 @@ static void test_round_trip(void)
 	CHECK(cfg.sampling.rate == 0.25);
 	CHECK_INT(cfg.sampling.keep_errors, 0);
 	CHECK_INT(cfg.flush_deadline_s, 9);
+	CHECK_INT(cfg.export_queue_mb, 2);
 	CHECK_INT(cfg.xray_api, 1);
 	CHECK_STR(cfg.xray_daemon_address, "127.0.0.1:2001");
 	CHECK_INT(cfg.verbose, 1);

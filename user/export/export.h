@@ -34,7 +34,10 @@ void export_span(const struct span *s);
 /* Every exporter that takes logs gets the record (no sampling: logs are all kept). */
 void export_log(const struct log_record *r);
 void export_flush_all(void);
-/* Close every exporter, then print one stderr line each with sent / retried / dropped. */
+/* --flush-deadline: how long export_close_all may spend delivering what is queued (5 s). */
+void export_set_flush_deadline(uint32_t seconds);
+/* Send what every HTTP queue holds within the flush deadline (all queues together), close
+ * every exporter, then print one stderr line each with sent / retried / dropped. */
 void export_close_all(void);
 
 #endif

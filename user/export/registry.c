@@ -2,14 +2,22 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "export/export.h"
 #include "log.h"
+#include "net/delivery.h"
 #include "sampling.h"
 
 #define MAX_EXPORTERS 8
 
 static struct exporter *exporters[MAX_EXPORTERS];
 static int nexporters;
+static uint32_t flush_deadline_s = 5;
+
+void export_set_flush_deadline(uint32_t seconds)
+{
+	flush_deadline_s = seconds;
+}
 
 void export_register(struct exporter *ex)
 {
@@ -60,6 +68,8 @@ static void export_summary(void)
 
 void export_close_all(void)
 {
+	/* One deadline for every queue: they drain together, not one after another. */
+	delivery_drain_all(clock_mono_now_ns() / 1000000ull + (uint64_t)flush_deadline_s * 1000);
 	for (int i = 0; i < nexporters; i++)
 		exporters[i]->close(exporters[i]);
 	/* After close: the counts include what the shutdown flush sent or gave up on. */

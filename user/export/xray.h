@@ -9,7 +9,6 @@ struct xray_opts {
 	const char *endpoint;        /* --xray-endpoint; NULL: from the environment or region */
 	const char *service_version; /* --service-version; NULL: none */
 	const char *daemon_address;  /* config or AWS_XRAY_DAEMON_ADDRESS; NULL: the default */
-	double close_deadline_s;     /* how long close may spend flushing */
 };
 
 /* NULL after one line on stderr when the environment is unusable (exit 2): a malformed

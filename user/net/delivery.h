@@ -17,6 +17,8 @@ struct delivery_item {
 	uint64_t key;     /* the exporter's own: a timestamp in ms when limits.sort_by_key */
 	char id[40];      /* the exporter's own: matches per-item answers (X-Ray segment id) */
 	int attempts;     /* requests this item has been in */
+	int marks;        /* the exporter's own per-item state (X-Ray: already unprocessed once) */
+	uint64_t queued_ms; /* the queue's: when it (re)entered the queue, for batch_wait_ms */
 	struct delivery_item *next;
 };
 
@@ -110,6 +112,10 @@ void delivery_drain_all(uint64_t deadline_ms);
 
 /* Count whatever is still queued or in flight as dropped, and free. */
 void delivery_free(struct delivery *d);
+
+/* --export-queue-mb: when non-zero, the byte bound of every queue made after this call,
+ * whatever its exporter asked for. */
+void delivery_set_queue_bytes(size_t bytes);
 
 /* Every live queue, for --stats and the Prometheus endpoint. */
 int delivery_count(void);

@@ -11,6 +11,7 @@
 struct http_loop {
 	CURLM *multi;
 	int active;
+	struct transfer *transfers; /* running, for http_cancel */
 };
 
 struct transfer {
@@ -20,9 +21,12 @@ struct transfer {
 	char *resp;
 	size_t resp_len;
 	double retry_after_s;
+	char *hdrs; /* the latest response's header block */
+	size_t hdrs_len;
 	char errbuf[CURL_ERROR_SIZE];
 	http_done_fn done;
 	void *arg;
+	struct transfer *next, *prev;
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -50,6 +54,24 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	struct transfer *t = ud;
 	size_t len = size * n;
 
+	/* A status line starts a new response (after 100 Continue, say): keep only the last. */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		t->hdrs_len = 0;
+		t->retry_after_s = -1;
+		if (t->hdrs)
+			t->hdrs[0] = '\0';
+		return len;
+	}
+	if (t->hdrs_len + len <= HTTP_HEADERS_MAX) {
+		char *grown = realloc(t->hdrs, t->hdrs_len + len + 1);
+
+		if (!grown)
+			return 0;
+		t->hdrs = grown;
+		memcpy(t->hdrs + t->hdrs_len, p, len);
+		t->hdrs_len += len;
+		t->hdrs[t->hdrs_len] = '\0';
+	}
 	/* Seconds, or an HTTP-date (then measured against our clock). */
 	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
 		char tmp[64];
@@ -150,6 +172,8 @@ static void transfer_result(struct transfer *t, CURLcode rc, struct http_respons
 	r->retry_after_s = t->retry_after_s;
 	r->body = t->resp ? t->resp : "";
 	r->body_len = t->resp_len;
+	r->headers = t->hdrs ? t->hdrs : "";
+	r->headers_len = t->hdrs_len;
 	if (rc != CURLE_OK) {
 		r->error = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
 		return;
@@ -163,7 +187,38 @@ static void transfer_free(struct transfer *t)
 	curl_easy_cleanup(t->easy);
 	free(t->body_out);
 	free(t->resp);
+	free(t->hdrs);
 	free(t);
+}
+
+const char *http_response_header(const struct http_response *r, const char *name, char *buf,
+				 size_t len)
+{
+	const char *p = r->headers, *end = r->headers ? r->headers + r->headers_len : NULL;
+	size_t nl = strlen(name);
+
+	if (!p || !len)
+		return NULL;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end;
+
+		if ((size_t)(le - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1, *ve = le;
+			size_t k;
+
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			k = (size_t)(ve - v) < len - 1 ? (size_t)(ve - v) : len - 1;
+			memcpy(buf, v, k);
+			buf[k] = '\0';
+			return buf;
+		}
+		p = le + 1;
+	}
+	return NULL;
 }
 
 struct http_loop *http_loop(void)
@@ -193,7 +248,39 @@ int http_start(struct http_loop *l, const char *method, const char *url,
 		return -1;
 	}
 	l->active++;
+	t->next = l->transfers;
+	if (l->transfers)
+		l->transfers->prev = t;
+	l->transfers = t;
 	return 0;
+}
+
+static void unlink_transfer(struct http_loop *l, struct transfer *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->transfers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+}
+
+void http_cancel(struct http_loop *l, void *arg)
+{
+	struct transfer *t, *next;
+
+	if (!l)
+		return;
+	for (t = l->transfers; t; t = next) {
+		next = t->next;
+		if (t->arg != arg)
+			continue;
+		unlink_transfer(l, t);
+		curl_multi_remove_handle(l->multi, t->easy);
+		l->active--;
+		transfer_free(t);
+	}
 }
 
 void http_loop_poll(struct http_loop *l)
@@ -212,6 +299,7 @@ void http_loop_poll(struct http_loop *l)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		curl_multi_remove_handle(l->multi, m->easy_handle);
+		unlink_transfer(l, t);
 		l->active--;
 		transfer_result(t, m->data.result, &r);
 		t->done(t->arg, &r);
@@ -252,6 +340,8 @@ int http_fetch(const char *method, const char *url, const struct http_header *h,
 	/* The body outlives the transfer; the error text does not. */
 	r->body = t->resp ? t->resp : strdup("");
 	t->resp = NULL;
+	r->headers = ""; /* freed with the transfer */
+	r->headers_len = 0;
 	if (r->error)
 		r->error = rc == CURLE_OPERATION_TIMEDOUT ? "timed out" :
 			   rc == CURLE_COULDNT_CONNECT	  ? "could not connect" :

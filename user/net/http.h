@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #define HTTP_BODY_MAX (1024 * 1024) /* response bytes kept; the rest is discarded */
+#define HTTP_HEADERS_MAX (16 * 1024) /* response header bytes kept */
 
 struct http_response {
 	long status;         /* 0 when no response arrived (see error) */
@@ -12,7 +13,15 @@ struct http_response {
 	size_t body_len;
 	double retry_after_s; /* Retry-After in seconds, -1 when absent */
 	const char *error;   /* transport failure text, NULL when a response arrived */
+	const char *headers; /* the final response's raw header block ("Name: value\r\n"...),
+			      * NUL-terminated, possibly empty; valid during the callback */
+	size_t headers_len;
 };
+
+/* The value of response header name (case-insensitive), trimmed and copied into buf (cut to
+ * len - 1 bytes). NULL when the response has no such header. */
+const char *http_response_header(const struct http_response *r, const char *name, char *buf,
+				 size_t len);
 
 struct http_header {
 	const char *name;
@@ -29,6 +38,10 @@ struct http_loop *http_loop(void);
 int http_start(struct http_loop *l, const char *method, const char *url,
 	       const struct http_header *h, int nh, const void *body, size_t len,
 	       long timeout_ms, http_done_fn done, void *arg);
+
+/* Abandon every transfer started with arg: its done callback never runs. For a caller that
+ * goes away with requests still in flight. */
+void http_cancel(struct http_loop *l, void *arg);
 
 /* Drive transfers without blocking and run the callbacks of those that finished. */
 void http_loop_poll(struct http_loop *l);
