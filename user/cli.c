@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
 	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
-	"                         rollbar (failed requests only); several run side by side\n"
+	"                         cloudwatch, rollbar (failed requests only); several run\n"
+	"                         side by side\n"
 	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
 	"                         default (X-Ray's rule: the first request each second, then\n"
 	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
@@ -55,6 +56,17 @@ static const char usage_text[] =
 	"      --rollbar-dedup-window S  identical errors (same exception type and innermost\n"
 	"                         frame, or same status and route) within S seconds send one\n"
 	"                         Rollbar item; the rest are counted (0-86400, default 60)\n"
+	"      --log-group NAME   cloudwatch: the log group (created when missing); request\n"
+	"                         logs, the service's output and EMF metrics go there\n"
+	"      --log-stream NAME  cloudwatch: the log stream (default HOSTNAME-PID of pyspan)\n"
+	"      --cloudwatch-endpoint URL  cloudwatch: the CloudWatch Logs endpoint (default\n"
+	"                         $AWS_ENDPOINT_URL_LOGS, else https://logs.REGION.amazonaws.com)\n"
+	"      --emf-interval S   cloudwatch: seconds per EMF metrics event (requests, 4xx,\n"
+	"                         5xx, latency per service and route; 0-3600, default 60, 0 off)\n"
+	"      --emf-namespace NS cloudwatch: the metrics namespace (default pyspan)\n"
+	"      --log-files GLOB   also send what the service writes to regular files matching\n"
+	"                         GLOB (a pattern without / matches the base name); comma\n"
+	"                         list, repeatable; stdout and stderr are always sent\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
@@ -62,7 +74,9 @@ static const char usage_text[] =
 	"                         dropped and counted\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
-	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
+	"                         nest under \"xray\"; cloudwatch.log_group, .log_stream,\n"
+	"                         .endpoint, .emf_interval, .emf_namespace under\n"
+	"                         \"cloudwatch\"; log_files is an array); default $PYSPAN_CONFIG\n"
 	"      --check-config FILE  validate FILE, print the effective settings (after the\n"
 	"                         environment and any flags given with it) as JSON, secrets\n"
 	"                         masked, and exit; attaches to nothing\n"
@@ -71,8 +85,8 @@ static const char usage_text[] =
 	"      --version          print the version\n"
 	"\n"
 	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
-	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL,\n"
-	"ROLLBAR_ACCESS_TOKEN), flags.\n"
+	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL_LOGS,\n"
+	"AWS_ENDPOINT_URL, ROLLBAR_ACCESS_TOKEN), flags.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
@@ -96,6 +110,12 @@ enum {
 	OPT_ROLLBAR_CODE_VERSION,
 	OPT_ROLLBAR_ENDPOINT,
 	OPT_ROLLBAR_DEDUP_WINDOW,
+	OPT_LOG_GROUP,
+	OPT_LOG_STREAM,
+	OPT_CW_ENDPOINT,
+	OPT_EMF_INTERVAL,
+	OPT_EMF_NAMESPACE,
+	OPT_LOG_FILES,
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +137,12 @@ static const struct option long_opts[] = {
 	{ "rollbar-endpoint", required_argument, NULL, OPT_ROLLBAR_ENDPOINT },
 	{ "rollbar-dedup-window", required_argument, NULL, OPT_ROLLBAR_DEDUP_WINDOW },
 	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
+	{ "log-group", required_argument, NULL, OPT_LOG_GROUP },
+	{ "log-stream", required_argument, NULL, OPT_LOG_STREAM },
+	{ "cloudwatch-endpoint", required_argument, NULL, OPT_CW_ENDPOINT },
+	{ "emf-interval", required_argument, NULL, OPT_EMF_INTERVAL },
+	{ "emf-namespace", required_argument, NULL, OPT_EMF_NAMESPACE },
+	{ "log-files", required_argument, NULL, OPT_LOG_FILES },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -148,6 +174,12 @@ static const struct {
 	{ OPT_ROLLBAR_ENDPOINT, OPTION_ROLLBAR_ENDPOINT },
 	{ OPT_ROLLBAR_DEDUP_WINDOW, OPTION_ROLLBAR_DEDUP_WINDOW },
 	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
+	{ OPT_LOG_GROUP, OPTION_CW_LOG_GROUP },
+	{ OPT_LOG_STREAM, OPTION_CW_LOG_STREAM },
+	{ OPT_CW_ENDPOINT, OPTION_CW_ENDPOINT },
+	{ OPT_EMF_INTERVAL, OPTION_EMF_INTERVAL },
+	{ OPT_EMF_NAMESPACE, OPTION_EMF_NAMESPACE },
+	{ OPT_LOG_FILES, OPTION_LOG_FILES },
 };
 
 static int flag_option(int opt)
@@ -179,6 +211,8 @@ static void apply_env(struct config *cfg)
 		cfg->xray_endpoint = v;
 	if ((v = nonempty_env("ROLLBAR_ACCESS_TOKEN")))
 		cfg->rollbar_access_token = v;
+	if ((v = nonempty_env("AWS_ENDPOINT_URL_LOGS")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
+		cfg->cw_endpoint = v;
 }
 
 /* Pass one: --help, --version and which file holds the config, before anything is applied,
@@ -215,7 +249,7 @@ static enum cli_result find_config(int argc, char **argv, const char **path, con
 enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 {
 	const char *path, *check;
-	int opt, pids_from_flags = 0;
+	int opt, pids_from_flags = 0, log_files_from_flags = 0;
 	enum cli_result first;
 	char err[512];
 
@@ -248,6 +282,11 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			/* --pid replaces the file's pids rather than adding to them. */
 			if (opt == 'p' && !pids_from_flags++)
 				cfg->npids = 0;
+			/* so does --log-files: the flags' patterns, not the file's plus them */
+			if (opt == OPT_LOG_FILES && !log_files_from_flags++) {
+				cfg->nlog_files = 0;
+				cfg->log_files_used = 0;
+			}
 			for (const struct option *o = long_opts; o->name; o++)
 				if (o->val == opt)
 					snprintf(name, sizeof(name), "--%s", o->name);
@@ -293,6 +332,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	if (cfg->nexports == 0) {
 		cfg->exports[0] = "stdout";
 		cfg->nexports = 1;
+	}
+	for (int i = 0; i < cfg->nexports; i++) {
+		if (strcmp(cfg->exports[i], "cloudwatch") == 0 && !cfg->cw_log_group) {
+			fprintf(stderr, "pyspan: --export cloudwatch needs --log-group NAME\n");
+			return CLI_USAGE_ERROR;
+		}
 	}
 	if (cfg->service_name && !cfg->service_name[0])
 		cfg->service_name = NULL;

@@ -11,6 +11,7 @@
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
 #define EXPORT_QUEUE_DEFAULT_MB 16
+#define CLI_MAX_LOG_FILES 16
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -36,6 +37,16 @@ struct config {
 	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
 	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
 	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
+	const char *cw_log_group;     /* --log-group */
+	const char *cw_log_stream;    /* --log-stream; NULL: host name and pid */
+	const char *cw_endpoint;      /* --cloudwatch-endpoint, $AWS_ENDPOINT_URL_LOGS */
+	const char *emf_namespace;    /* --emf-namespace, default "pyspan" */
+	uint32_t emf_interval_s;      /* --emf-interval, 0: no metrics */
+	/* --log-files GLOB[,GLOB...], repeatable: writes to matching regular files are logs */
+	const char *log_files[CLI_MAX_LOG_FILES];
+	int nlog_files;
+	char log_files_buf[1024];
+	size_t log_files_used;
 };
 
 enum cli_result {

@@ -36,6 +36,7 @@ static const struct key top_keys[] = {
 	{ "rollbar_code_version", OPTION_ROLLBAR_CODE_VERSION, K_STRING },
 	{ "rollbar_endpoint", OPTION_ROLLBAR_ENDPOINT, K_STRING },
 	{ "rollbar_dedup_window", OPTION_ROLLBAR_DEDUP_WINDOW, K_UINT },
+	{ "log_files", OPTION_LOG_FILES, K_LIST },
 };
 
 static const struct key xray_keys[] = {
@@ -44,9 +45,27 @@ static const struct key xray_keys[] = {
 	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
 };
 
+static const struct key cloudwatch_keys[] = {
+	{ "cloudwatch.log_group", OPTION_CW_LOG_GROUP, K_STRING },
+	{ "cloudwatch.log_stream", OPTION_CW_LOG_STREAM, K_STRING },
+	{ "cloudwatch.endpoint", OPTION_CW_ENDPOINT, K_STRING },
+	{ "cloudwatch.emf_interval", OPTION_EMF_INTERVAL, K_UINT },
+	{ "cloudwatch.emf_namespace", OPTION_EMF_NAMESPACE, K_STRING },
+};
+
+/* Settings that nest under one object, "xray": {...}. */
+static const struct {
+	const char *name;
+	const struct key *keys;
+	size_t nkeys;
+} sections[] = {
+	{ "xray", xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]) },
+	{ "cloudwatch", cloudwatch_keys, sizeof(cloudwatch_keys) / sizeof(cloudwatch_keys[0]) },
+};
+
 /* Owns every string cfg borrows from the file; one file at a time. */
 static cJSON *loaded;
-static char list_buf[sizeof(((struct config *)0)->export_names)];
+static char list_buf[sizeof(((struct config *)0)->log_files_buf)];
 
 static const char *type_name(const cJSON *v)
 {
@@ -138,6 +157,13 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			break;
 		}
 		list_buf[0] = 0;
+		if (k->id == OPTION_LOG_FILES) {
+			/* the file's patterns replace any before; [] means none */
+			cfg->nlog_files = 0;
+			cfg->log_files_used = 0;
+			if (cJSON_GetArraySize(v) == 0)
+				return 0;
+		}
 		cJSON_ArrayForEach(e, v)
 		{
 			if (!cJSON_IsString(e)) {
@@ -188,22 +214,27 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 	{
 		const struct key *k;
 
-		if (strcmp(v->string, "xray") == 0) {
+		size_t sec;
+
+		for (sec = 0; sec < sizeof(sections) / sizeof(sections[0]); sec++)
+			if (strcmp(v->string, sections[sec].name) == 0)
+				break;
+		if (sec < sizeof(sections) / sizeof(sections[0])) {
 			const cJSON *x;
+			char prefix[32];
 
 			if (!cJSON_IsObject(v)) {
-				snprintf(err, errlen,
-					 "config %s: \"xray\" must be an object, not %s", path,
-					 type_name(v));
+				snprintf(err, errlen, "config %s: \"%s\" must be an object, not %s",
+					 path, v->string, type_name(v));
 				return -1;
 			}
+			snprintf(prefix, sizeof(prefix), "%s.", v->string);
 			cJSON_ArrayForEach(x, v)
 			{
-				k = find(xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]),
-					 "xray.", x->string);
+				k = find(sections[sec].keys, sections[sec].nkeys, prefix, x->string);
 				if (!k) {
-					snprintf(err, errlen, "config %s: unknown key \"xray.%s\"",
-						 path, x->string);
+					snprintf(err, errlen, "config %s: unknown key \"%s%s\"", path,
+						 prefix, x->string);
 					return -1;
 				}
 				if (apply(cfg, k, x, path, err, errlen))

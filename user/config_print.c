@@ -81,6 +81,17 @@ char *config_to_json(const struct config *cfg)
 	add_str(o, "rollbar_code_version", cfg->rollbar_code_version);
 	add_str(o, "rollbar_endpoint", cfg->rollbar_endpoint);
 	cJSON_AddNumberToObject(o, "rollbar_dedup_window", cfg->rollbar_dedup_window_s);
+	x = cJSON_AddObjectToObject(o, "cloudwatch");
+	if (x) {
+		add_str(x, "log_group", cfg->cw_log_group);
+		add_str(x, "log_stream", cfg->cw_log_stream);
+		add_str(x, "endpoint", cfg->cw_endpoint);
+		cJSON_AddNumberToObject(x, "emf_interval", cfg->emf_interval_s);
+		add_str(x, "emf_namespace", cfg->emf_namespace);
+	}
+	ex = cJSON_AddArrayToObject(o, "log_files");
+	for (int i = 0; ex && i < cfg->nlog_files; i++)
+		cJSON_AddItemToArray(ex, cJSON_CreateString(cfg->log_files[i]));
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	config_mask(o);
 	out = cJSON_Print(o);

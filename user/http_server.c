@@ -102,6 +102,18 @@ int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report 
 	return 0;
 }
 
+int http_server_inflight_trace(uint32_t pid, uint32_t tid, uint8_t trace_id[16],
+			       uint8_t span_id[8])
+{
+	struct pending *p = inflight.buckets ? u64map_get(&inflight, thread_key(pid, tid)) : NULL;
+
+	if (!p)
+		return -1;
+	memcpy(trace_id, p->span.trace_id, 16);
+	memcpy(span_id, p->span.span_id, 8);
+	return 0;
+}
+
 void http_server_fini(void)
 {
 	if (inflight.buckets)

@@ -9,12 +9,15 @@
 #include "cli.h"
 #include "clock.h"
 #include "conn.h"
+#include "export/cloudwatch.h"
 #include "export/export.h"
 #include "export/rollbar.h"
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
 #include "net/delivery.h"
+#include "log_files.h"
+#include "log_lines.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
@@ -88,6 +91,17 @@ static int open_exporters(const struct config *cfg)
 			};
 
 			ex = export_rollbar_new(&ro);
+		} else if (strcmp(cfg->exports[i], "cloudwatch") == 0) {
+			struct cloudwatch_opts co = {
+				.log_group = cfg->cw_log_group,
+				.log_stream = cfg->cw_log_stream,
+				.endpoint = cfg->cw_endpoint,
+				.ns = cfg->emf_namespace,
+				.emf_interval_s = cfg->emf_interval_s,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_cloudwatch_new(&co);
 		}
 		if (!ex)
 			return -1;
@@ -126,6 +140,12 @@ int main(int argc, char **argv)
 	delivery_set_queue_bytes((size_t)cfg.export_queue_mb << 20);
 	if (open_exporters(&cfg))
 		return 2; /* the exporter said why; nothing was attached yet */
+	/* The service's output is split into records only for an exporter that takes them. */
+	log_lines_enabled = export_wants_logs();
+	if (log_lines_enabled)
+		log_files_init(cfg.log_files, cfg.nlog_files);
+	else if (cfg.nlog_files)
+		log_msg("--log-files: no exporter in use takes logs; the files are not read");
 	if (geteuid() != 0)
 		log_debug("not running as root: loading BPF needs CAP_BPF and CAP_PERFMON");
 
@@ -146,6 +166,7 @@ int main(int argc, char **argv)
 	copts.capture_bytes = cfg.capture_bytes;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
 	copts.record_path = cfg.record_path;
+	copts.log_files = log_lines_enabled && cfg.nlog_files > 0;
 	cap = capture_open(&copts);
 	if (!cap)
 		goto out;
@@ -168,8 +189,9 @@ int main(int argc, char **argv)
 			log_msg("reading the ring buffer failed: %s", strerror(-n));
 			goto out;
 		}
-		export_flush_all();
 		now = clock_mono_now_ns();
+		log_lines_tick(now);
+		export_flush_all();
 		if (now - last_tick >= TICK_NS) {
 			conn_tick(now);
 			last_tick = now;
@@ -189,9 +211,21 @@ out:
 		print_summary(cap);
 		capture_close(cap);
 	}
+	/* Partial lines and held tracebacks are records too: out before the exporters close. */
+	if (log_lines_enabled) {
+		const struct log_lines_stats *ls;
+
+		log_lines_fini();
+		ls = log_lines_stats();
+		log_msg("logs: %llu records (%llu tracebacks, %llu during a request), %llu cut at "
+			"a bound",
+			(unsigned long long)ls->records, (unsigned long long)ls->tracebacks,
+			(unsigned long long)ls->traced, (unsigned long long)ls->cut);
+	}
 	/* Probes are detached; now the export queues drain within --flush-deadline, all
 	 * together, and the export summary counts what they delivered or gave up on. */
 	export_close_all();
+	log_files_fini();
 	conn_fini();
 	http_server_fini();
 	proc_output_fini();

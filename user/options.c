@@ -10,7 +10,7 @@
 #include "options.h"
 #include "pyspan_limits.h"
 
-static const char *const known_exports[] = {"stdout", "xray", "rollbar"};
+static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "rollbar"};
 
 void options_defaults(struct config *cfg)
 {
@@ -25,6 +25,8 @@ void options_defaults(struct config *cfg)
 	cfg->rollbar_endpoint = ROLLBAR_ENDPOINT_DEFAULT;
 	cfg->rollbar_dedup_window_s = ROLLBAR_DEDUP_WINDOW_DEFAULT;
 	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
+	cfg->emf_interval_s = 60;
+	cfg->emf_namespace = "pyspan";
 }
 
 /* A whole decimal number within [min, max]. */
@@ -118,6 +120,64 @@ static int not_empty(const char *name, const char *value, const char *what, char
 		return 0;
 	snprintf(err, errlen, "%s %s", name, what);
 	return -1;
+}
+
+/* CloudWatch's rules for names (contract 2.2), so a typo fails at start, not at the first send. */
+static int check_log_group(const char *name, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (n < 1 || n > 512 || strspn(v, "._-/#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789") != n || strncmp(v, "aws/", 4) == 0) {
+		snprintf(err, errlen,
+			 "%s takes 1-512 characters from A-Z a-z 0-9 . - _ / # (not starting with "
+			 "aws/), not '%s'",
+			 name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_log_stream(const char *name, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (n < 1 || n > 512 || strpbrk(v, ":*")) {
+		snprintf(err, errlen, "%s takes 1-512 characters without ':' or '*', not '%s'", name,
+			 v);
+		return -1;
+	}
+	return 0;
+}
+
+/* "GLOB[,GLOB...]" appended to the patterns: none empty, within the bounds. */
+static int add_log_files(struct config *cfg, const char *name, const char *value, char *err,
+			 size_t errlen)
+{
+	size_t len = strlen(value);
+	char *copy, *save = NULL, *g;
+
+	if (!value[0] || value[0] == ',' || value[len - 1] == ',' || strstr(value, ",,")) {
+		snprintf(err, errlen, "%s takes glob patterns separated by commas, not '%s'", name,
+			 value);
+		return -1;
+	}
+	if (cfg->log_files_used + len + 1 > sizeof(cfg->log_files_buf)) {
+		snprintf(err, errlen, "%s: the patterns are too long (%zu bytes at most)", name,
+			 sizeof(cfg->log_files_buf) - 1);
+		return -1;
+	}
+	copy = cfg->log_files_buf + cfg->log_files_used;
+	memcpy(copy, value, len + 1);
+	cfg->log_files_used += len + 1;
+	for (g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+		if (cfg->nlog_files == CLI_MAX_LOG_FILES) {
+			snprintf(err, errlen, "%s: at most %d patterns", name, CLI_MAX_LOG_FILES);
+			return -1;
+		}
+		cfg->log_files[cfg->nlog_files++] = g;
+	}
+	return 0;
 }
 
 int options_set(struct config *cfg, enum option_id id, const char *name, const char *value,
@@ -242,6 +302,39 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 	case OPTION_ROLLBAR_DEDUP_WINDOW:
 		return parse_uint(name, value, 0, 86400, &cfg->rollbar_dedup_window_s, err,
 				  errlen);
+	case OPTION_CW_LOG_GROUP:
+		if (check_log_group(name, value, err, errlen))
+			return -1;
+		cfg->cw_log_group = value;
+		return 0;
+	case OPTION_CW_LOG_STREAM:
+		if (check_log_stream(name, value, err, errlen))
+			return -1;
+		cfg->cw_log_stream = value;
+		return 0;
+	case OPTION_CW_ENDPOINT:
+		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
+			snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name,
+				 value);
+			return -1;
+		}
+		cfg->cw_endpoint = value;
+		return 0;
+	case OPTION_EMF_INTERVAL:
+		return parse_uint(name, value, 0, 3600, &cfg->emf_interval_s, err, errlen);
+	case OPTION_EMF_NAMESPACE: {
+		size_t n = strlen(value);
+
+		if (n < 1 || n > 255 || strchr(value, ':')) {
+			snprintf(err, errlen, "%s takes 1-255 characters without ':', not '%s'", name,
+				 value);
+			return -1;
+		}
+		cfg->emf_namespace = value;
+		return 0;
+	}
+	case OPTION_LOG_FILES:
+		return add_log_files(cfg, name, value, err, errlen);
 	case OPTION_XRAY_DAEMON_ADDRESS: {
 		struct xray_addr a;
 

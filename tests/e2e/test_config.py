@@ -23,6 +23,7 @@ GOOD = {"pids": [4242], "service_name": "cruddur-backend", "service_version": "1
         "export_queue_mb": 16,
         "xray": {"mode": "api", "endpoint": "http://127.0.0.1:4000",
                  "daemon_address": "127.0.0.1:2000"},
+        "cloudwatch": {"emf_interval": 60, "emf_namespace": "pyspan"}, "log_files": [],
         "rollbar_environment": "staging", "rollbar_endpoint": "http://127.0.0.1:4001/api/1/",
         "rollbar_dedup_window": 30, "verbose": False}
 

@@ -60,7 +60,7 @@ static const struct {
 	{ "{\"export\": \"stdout\"}", "\"export\" must be an array of strings, not a string" },
 	{ "{\"export\": [1]}", "\"export\" must hold strings, not a whole number" },
 	{ "{\"export\": [\"honeycomb\"]}",
-	  "unknown exporter 'honeycomb' in \"export\" (known: stdout, xray, rollbar)" },
+	  "unknown exporter 'honeycomb' in \"export\" (known: stdout, xray, cloudwatch, rollbar)" },
 	{ "{\"export\": [\"xray\", \"xray\"]}", "exporter 'xray' named twice in \"export\"" },
 	{ "{\"sampling\": \"most\"}",
 	  "\"sampling\" takes all, default or a number from 0 to 1, not 'most'" },

@@ -33,6 +33,8 @@ void export_register(struct exporter *ex);
 void export_span(const struct span *s);
 /* Every exporter that takes logs gets the record (no sampling: logs are all kept). */
 void export_log(const struct log_record *r);
+/* Does any exporter in use take log records? */
+int export_wants_logs(void);
 void export_flush_all(void);
 /* --flush-deadline: how long export_close_all may spend delivering what is queued (5 s). */
 void export_set_flush_deadline(uint32_t seconds);

@@ -40,6 +40,14 @@ void export_log(const struct log_record *r)
 			exporters[i]->log(exporters[i], r);
 }
 
+int export_wants_logs(void)
+{
+	for (int i = 0; i < nexporters; i++)
+		if (exporters[i]->log)
+			return 1;
+	return 0;
+}
+
 void export_flush_all(void)
 {
 	for (int i = 0; i < nexporters; i++)

@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the backends pyspan exports to, shared by the e2e suites."""
