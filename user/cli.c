@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "config_file.h"
 #include "config_print.h"
+#include "export/otel_kv.h"
 #include "options.h"
 
 static const char usage_text[] =
@@ -33,8 +34,8 @@ static const char usage_text[] =
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
 	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
-	"                         cloudwatch, rollbar (failed requests only); several run\n"
-	"                         side by side\n"
+	"                         cloudwatch, honeycomb, otlp, rollbar (failed requests\n"
+	"                         only); several run side by side\n"
 	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
 	"                         default (X-Ray's rule: the first request each second, then\n"
 	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
@@ -67,16 +68,29 @@ static const char usage_text[] =
 	"      --log-files GLOB   also send what the service writes to regular files matching\n"
 	"                         GLOB (a pattern without / matches the base name); comma\n"
 	"                         list, repeatable; stdout and stderr are always sent\n"
+	"      --honeycomb-dataset NAME  the dataset for a classic Honeycomb key (default\n"
+	"                         $HONEYCOMB_DATASET); environment keys send each service's\n"
+	"                         spans to the dataset named after it. The key itself comes\n"
+	"                         from $HONEYCOMB_API_KEY or the config file, never a flag\n"
+	"      --honeycomb-endpoint URL  Honeycomb API (default $HONEYCOMB_API_ENDPOINT, else\n"
+	"                         https://api.honeycomb.io)\n"
+	"      --otlp-endpoint URL  OTLP/HTTP base URL; /v1/traces and /v1/logs are appended\n"
+	"                         (default $OTEL_EXPORTER_OTLP_ENDPOINT, else\n"
+	"                         http://localhost:4318)\n"
+	"      --otlp-traces-endpoint URL, --otlp-logs-endpoint URL  full URLs for one signal\n"
+	"                         (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, ..._LOGS_...)\n"
+	"      --otlp-compression C  gzip or none (the default; $OTEL_EXPORTER_OTLP_COMPRESSION)\n"
+	"                         Headers (credentials) come from $OTEL_EXPORTER_OTLP_HEADERS\n"
+	"                         or the config file, never a flag\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
 	"                         is slow or down (1-4096, default 16); beyond it spans are\n"
 	"                         dropped and counted\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
-	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
-	"                         nest under \"xray\"; cloudwatch.log_group, .log_stream,\n"
-	"                         .endpoint, .emf_interval, .emf_namespace under\n"
-	"                         \"cloudwatch\"; log_files is an array); default $PYSPAN_CONFIG\n"
+	"                         with _ for - (xray.*, cloudwatch.*, honeycomb.* and otlp.*\n"
+	"                         settings nest under \"xray\", \"cloudwatch\", \"honeycomb\",\n"
+	"                         \"otlp\"; log_files is an array); default $PYSPAN_CONFIG\n"
 	"      --check-config FILE  validate FILE, print the effective settings (after the\n"
 	"                         environment and any flags given with it) as JSON, secrets\n"
 	"                         masked, and exit; attaches to nothing\n"
@@ -86,7 +100,9 @@ static const char usage_text[] =
 	"\n"
 	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
 	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL_LOGS,\n"
-	"AWS_ENDPOINT_URL, ROLLBAR_ACCESS_TOKEN), flags.\n"
+	"AWS_ENDPOINT_URL, HONEYCOMB_API_KEY, HONEYCOMB_DATASET, HONEYCOMB_API_ENDPOINT,\n"
+	"OTEL_EXPORTER_OTLP_*, OTEL_RESOURCE_ATTRIBUTES, ROLLBAR_ACCESS_TOKEN), flags. A\n"
+	"signal's own OTLP endpoint outranks the base URL set at the same level or below.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
@@ -116,6 +132,12 @@ enum {
 	OPT_EMF_INTERVAL,
 	OPT_EMF_NAMESPACE,
 	OPT_LOG_FILES,
+	OPT_HNY_DATASET,
+	OPT_HNY_ENDPOINT,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_TRACES_ENDPOINT,
+	OPT_OTLP_LOGS_ENDPOINT,
+	OPT_OTLP_COMPRESSION,
 };
 
 static const struct option long_opts[] = {
@@ -136,6 +158,12 @@ static const struct option long_opts[] = {
 	{ "rollbar-code-version", required_argument, NULL, OPT_ROLLBAR_CODE_VERSION },
 	{ "rollbar-endpoint", required_argument, NULL, OPT_ROLLBAR_ENDPOINT },
 	{ "rollbar-dedup-window", required_argument, NULL, OPT_ROLLBAR_DEDUP_WINDOW },
+	{ "honeycomb-dataset", required_argument, NULL, OPT_HNY_DATASET },
+	{ "honeycomb-endpoint", required_argument, NULL, OPT_HNY_ENDPOINT },
+	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+	{ "otlp-traces-endpoint", required_argument, NULL, OPT_OTLP_TRACES_ENDPOINT },
+	{ "otlp-logs-endpoint", required_argument, NULL, OPT_OTLP_LOGS_ENDPOINT },
+	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
 	{ "log-group", required_argument, NULL, OPT_LOG_GROUP },
 	{ "log-stream", required_argument, NULL, OPT_LOG_STREAM },
@@ -173,6 +201,12 @@ static const struct {
 	{ OPT_ROLLBAR_CODE_VERSION, OPTION_ROLLBAR_CODE_VERSION },
 	{ OPT_ROLLBAR_ENDPOINT, OPTION_ROLLBAR_ENDPOINT },
 	{ OPT_ROLLBAR_DEDUP_WINDOW, OPTION_ROLLBAR_DEDUP_WINDOW },
+	{ OPT_HNY_DATASET, OPTION_HONEYCOMB_DATASET },
+	{ OPT_HNY_ENDPOINT, OPTION_HONEYCOMB_ENDPOINT },
+	{ OPT_OTLP_ENDPOINT, OPTION_OTLP_ENDPOINT },
+	{ OPT_OTLP_TRACES_ENDPOINT, OPTION_OTLP_TRACES_ENDPOINT },
+	{ OPT_OTLP_LOGS_ENDPOINT, OPTION_OTLP_LOGS_ENDPOINT },
+	{ OPT_OTLP_COMPRESSION, OPTION_OTLP_COMPRESSION },
 	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
 	{ OPT_LOG_GROUP, OPTION_CW_LOG_GROUP },
 	{ OPT_LOG_STREAM, OPTION_CW_LOG_STREAM },
@@ -199,8 +233,9 @@ static const char *nonempty_env(const char *name)
 
 /* The environment outranks the config file. Values are checked where they are used, as
  * before config files existed, so a bad one only matters to the exporter that reads it. */
-static void apply_env(struct config *cfg)
+static int apply_env(struct config *cfg, char *err, size_t errlen)
 {
+	static struct otel_kv res[OTEL_KV_MAX];
 	const char *v;
 
 	if ((v = nonempty_env("OTEL_SERVICE_NAME")))
@@ -213,6 +248,38 @@ static void apply_env(struct config *cfg)
 		cfg->rollbar_access_token = v;
 	if ((v = nonempty_env("AWS_ENDPOINT_URL_LOGS")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
 		cfg->cw_endpoint = v;
+	if ((v = nonempty_env("HONEYCOMB_API_KEY")))
+		cfg->honeycomb_api_key = v;
+	if ((v = nonempty_env("HONEYCOMB_DATASET")))
+		cfg->honeycomb_dataset = v;
+	if ((v = nonempty_env("HONEYCOMB_API_ENDPOINT")))
+		cfg->honeycomb_endpoint = v;
+	/* The base URL from here outranks the file's per-signal URLs; the environment's own
+	 * per-signal URLs then outrank it. */
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_ENDPOINT"))) {
+		cfg->otlp_endpoint = v;
+		cfg->otlp_traces_endpoint = cfg->otlp_logs_endpoint = NULL;
+	}
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")))
+		cfg->otlp_traces_endpoint = v;
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")))
+		cfg->otlp_logs_endpoint = v;
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_HEADERS")))
+		cfg->otlp_headers = v;
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_COMPRESSION")) &&
+	    options_set(cfg, OPTION_OTLP_COMPRESSION, "OTEL_EXPORTER_OTLP_COMPRESSION", v, err,
+			errlen))
+		return -1;
+	if ((v = nonempty_env("OTEL_RESOURCE_ATTRIBUTES"))) {
+		int n = otel_kv_parse(v, res, OTEL_KV_MAX, 0, err, errlen);
+
+		cfg->resource_attributes = v; /* a malformed list is the exporters' to refuse */
+		/* OpenTelemetry: OTEL_SERVICE_NAME, when set, wins over this service.name. */
+		for (int i = 0; i < n && !nonempty_env("OTEL_SERVICE_NAME"); i++)
+			if (strcmp(res[i].key, "service.name") == 0 && res[i].value[0])
+				cfg->service_name = res[i].value;
+	}
+	return 0;
 }
 
 /* Pass one: --help, --version and which file holds the config, before anything is applied,
@@ -250,6 +317,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 {
 	const char *path, *check;
 	int opt, pids_from_flags = 0, log_files_from_flags = 0;
+	int otlp_base_flag = 0, otlp_signal_flag = 0;
 	enum cli_result first;
 	char err[512];
 
@@ -270,7 +338,10 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			return CLI_USAGE_ERROR;
 		}
 	}
-	apply_env(cfg);
+	if (apply_env(cfg, err, sizeof(err))) {
+		fprintf(stderr, "pyspan: %s\n", err);
+		return CLI_USAGE_ERROR;
+	}
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
@@ -287,6 +358,9 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 				cfg->nlog_files = 0;
 				cfg->log_files_used = 0;
 			}
+			otlp_base_flag |= opt == OPT_OTLP_ENDPOINT;
+			otlp_signal_flag |= (opt == OPT_OTLP_TRACES_ENDPOINT) |
+					    (opt == OPT_OTLP_LOGS_ENDPOINT) << 1;
 			for (const struct option *o = long_opts; o->name; o++)
 				if (o->val == opt)
 					snprintf(name, sizeof(name), "--%s", o->name);
@@ -323,6 +397,13 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "pyspan: unexpected argument '%s' (see pyspan --help)\n",
 			argv[optind]);
 		return CLI_USAGE_ERROR;
+	}
+	/* --otlp-endpoint outranks the per-signal URLs of the file and the environment. */
+	if (otlp_base_flag) {
+		if (!(otlp_signal_flag & 1))
+			cfg->otlp_traces_endpoint = NULL;
+		if (!(otlp_signal_flag & 2))
+			cfg->otlp_logs_endpoint = NULL;
 	}
 	/* A file checked on a build host may leave the pid to the flag given at run time. */
 	if (cfg->npids == 0 && !check) {

@@ -36,6 +36,15 @@ struct config {
 	const char *rollbar_code_version; /* --rollbar-code-version; NULL: service_version */
 	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
 	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
+	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
+	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
+	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
+	const char *otlp_endpoint;      /* --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT (base) */
+	const char *otlp_traces_endpoint; /* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) */
+	const char *otlp_logs_endpoint;   /* OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (as is) */
+	const char *otlp_headers;       /* OTEL_EXPORTER_OTLP_HEADERS or the file: may hold secrets */
+	int otlp_gzip;                  /* --otlp-compression gzip */
+	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
 	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
 	const char *cw_log_group;     /* --log-group */
 	const char *cw_log_stream;    /* --log-stream; NULL: host name and pid */

@@ -53,6 +53,20 @@ static const struct key cloudwatch_keys[] = {
 	{ "cloudwatch.emf_namespace", OPTION_EMF_NAMESPACE, K_STRING },
 };
 
+static const struct key honeycomb_keys[] = {
+	{ "honeycomb.api_key", OPTION_HONEYCOMB_API_KEY, K_STRING },
+	{ "honeycomb.dataset", OPTION_HONEYCOMB_DATASET, K_STRING },
+	{ "honeycomb.endpoint", OPTION_HONEYCOMB_ENDPOINT, K_STRING },
+};
+
+static const struct key otlp_keys[] = {
+	{ "otlp.endpoint", OPTION_OTLP_ENDPOINT, K_STRING },
+	{ "otlp.traces_endpoint", OPTION_OTLP_TRACES_ENDPOINT, K_STRING },
+	{ "otlp.logs_endpoint", OPTION_OTLP_LOGS_ENDPOINT, K_STRING },
+	{ "otlp.headers", OPTION_OTLP_HEADERS, K_STRING },
+	{ "otlp.compression", OPTION_OTLP_COMPRESSION, K_STRING },
+};
+
 /* Settings that nest under one object, "xray": {...}. */
 static const struct {
 	const char *name;
@@ -61,6 +75,8 @@ static const struct {
 } sections[] = {
 	{ "xray", xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]) },
 	{ "cloudwatch", cloudwatch_keys, sizeof(cloudwatch_keys) / sizeof(cloudwatch_keys[0]) },
+	{ "honeycomb", honeycomb_keys, sizeof(honeycomb_keys) / sizeof(honeycomb_keys[0]) },
+	{ "otlp", otlp_keys, sizeof(otlp_keys) / sizeof(otlp_keys[0]) },
 };
 
 /* Owns every string cfg borrows from the file; one file at a time. */

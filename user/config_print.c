@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config_print.h"
+#include "export/otel_kv.h"
 
 static const char *const secret_words[] = {"secret", "token", "key", "password"};
 
@@ -41,6 +42,24 @@ static void add_str(cJSON *o, const char *k, const char *v)
 {
 	if (v)
 		cJSON_AddStringToObject(o, k, v);
+}
+
+/* Header names stay readable; every value is masked, since any may be a credential. */
+static void add_headers(cJSON *o, const char *list)
+{
+	struct otel_kv kv[OTEL_HEADERS_MAX];
+	char err[256], out[OTEL_HEADERS_MAX * (OTEL_KEY_MAX + 8)];
+	size_t off = 0;
+	int n;
+
+	if (!list)
+		return;
+	n = otel_kv_parse(list, kv, OTEL_HEADERS_MAX, 1, err, sizeof(err));
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s=****", i ? "," : "",
+					kv[i].key);
+	cJSON_AddStringToObject(o, "headers", n < 0 ? "****" : out);
 }
 
 char *config_to_json(const struct config *cfg)
@@ -92,6 +111,20 @@ char *config_to_json(const struct config *cfg)
 	ex = cJSON_AddArrayToObject(o, "log_files");
 	for (int i = 0; ex && i < cfg->nlog_files; i++)
 		cJSON_AddItemToArray(ex, cJSON_CreateString(cfg->log_files[i]));
+	x = cJSON_AddObjectToObject(o, "honeycomb");
+	if (x) {
+		add_str(x, "api_key", cfg->honeycomb_api_key);
+		add_str(x, "dataset", cfg->honeycomb_dataset);
+		add_str(x, "endpoint", cfg->honeycomb_endpoint);
+	}
+	x = cJSON_AddObjectToObject(o, "otlp");
+	if (x) {
+		add_str(x, "endpoint", cfg->otlp_endpoint);
+		add_str(x, "traces_endpoint", cfg->otlp_traces_endpoint);
+		add_str(x, "logs_endpoint", cfg->otlp_logs_endpoint);
+		add_headers(x, cfg->otlp_headers);
+		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
+	}
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	config_mask(o);
 	out = cJSON_Print(o);

@@ -12,6 +12,8 @@
 #include "export/cloudwatch.h"
 #include "export/export.h"
 #include "export/rollbar.h"
+#include "export/honeycomb.h"
+#include "export/otlp.h"
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
@@ -102,6 +104,30 @@ static int open_exporters(const struct config *cfg)
 			};
 
 			ex = export_cloudwatch_new(&co);
+		} else if (strcmp(cfg->exports[i], "honeycomb") == 0) {
+			struct honeycomb_opts ho = {
+				.api_key = cfg->honeycomb_api_key,
+				.dataset = cfg->honeycomb_dataset,
+				.endpoint = cfg->honeycomb_endpoint,
+				.service_version = cfg->service_version,
+				.resource_attributes = cfg->resource_attributes,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_honeycomb_new(&ho);
+		} else if (strcmp(cfg->exports[i], "otlp") == 0) {
+			struct otlp_opts oo = {
+				.endpoint = cfg->otlp_endpoint,
+				.traces_endpoint = cfg->otlp_traces_endpoint,
+				.logs_endpoint = cfg->otlp_logs_endpoint,
+				.headers = cfg->otlp_headers,
+				.gzip = cfg->otlp_gzip,
+				.service_version = cfg->service_version,
+				.resource_attributes = cfg->resource_attributes,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_otlp_new(&oo);
 		}
 		if (!ex)
 			return -1;

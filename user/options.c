@@ -4,13 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/otel_kv.h"
 #include "export/rollbar.h"
 #include "export/rollbar_item.h"
 #include "export/xray_addr.h"
 #include "options.h"
 #include "pyspan_limits.h"
 
-static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "rollbar"};
+static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "honeycomb", "otlp",
+						    "rollbar"};
 
 void options_defaults(struct config *cfg)
 {
@@ -180,6 +182,16 @@ static int add_log_files(struct config *cfg, const char *name, const char *value
 	return 0;
 }
 
+static int url(const char *name, const char *value, const char **out, char *err, size_t errlen)
+{
+	if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
+		snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name, value);
+		return -1;
+	}
+	*out = value;
+	return 0;
+}
+
 int options_set(struct config *cfg, enum option_id id, const char *name, const char *value,
 		char *err, size_t errlen)
 {
@@ -253,12 +265,54 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		}
 		return 0;
 	case OPTION_XRAY_ENDPOINT:
-		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
-			snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name,
-				 value);
+		return url(name, value, &cfg->xray_endpoint, err, errlen);
+	case OPTION_HONEYCOMB_API_KEY:
+		/* Never quoted back: it is a credential. */
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (strpbrk(value, "\r\n")) {
+			snprintf(err, errlen, "%s must not hold a line break", name);
 			return -1;
 		}
-		cfg->xray_endpoint = value;
+		cfg->honeycomb_api_key = value;
+		return 0;
+	case OPTION_HONEYCOMB_DATASET:
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (strchr(value, '/')) {
+			snprintf(err, errlen, "%s must not contain '/', not '%s'", name, value);
+			return -1;
+		}
+		cfg->honeycomb_dataset = value;
+		return 0;
+	case OPTION_HONEYCOMB_ENDPOINT:
+		return url(name, value, &cfg->honeycomb_endpoint, err, errlen);
+	case OPTION_OTLP_ENDPOINT:
+		return url(name, value, &cfg->otlp_endpoint, err, errlen);
+	case OPTION_OTLP_TRACES_ENDPOINT:
+		return url(name, value, &cfg->otlp_traces_endpoint, err, errlen);
+	case OPTION_OTLP_LOGS_ENDPOINT:
+		return url(name, value, &cfg->otlp_logs_endpoint, err, errlen);
+	case OPTION_OTLP_HEADERS: {
+		struct otel_kv kv[OTEL_HEADERS_MAX];
+		char why[256];
+
+		if (otel_kv_parse(value, kv, OTEL_HEADERS_MAX, 1, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", name, why);
+			return -1;
+		}
+		cfg->otlp_headers = value;
+		return 0;
+	}
+	case OPTION_OTLP_COMPRESSION:
+		if (strcmp(value, "gzip") == 0) {
+			cfg->otlp_gzip = 1;
+		} else if (strcmp(value, "none") == 0) {
+			cfg->otlp_gzip = 0;
+		} else {
+			snprintf(err, errlen, "%s takes gzip or none, not '%s'", name, value);
+			return -1;
+		}
 		return 0;
 	case OPTION_ROLLBAR_ACCESS_TOKEN:
 		/* The value is a secret: the message never repeats it. */

@@ -13,6 +13,7 @@ static struct sampling_stats stats;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t reservoir_sec;
 static int reservoir_used;
+static int last_weight = 1;
 
 int sampling_parse(const char *s, struct sampling_cfg *out)
 {
@@ -48,6 +49,7 @@ void sampling_init(const struct sampling_cfg *c, uint64_t seed)
 	rng_state = seed ? seed : 0x9e3779b97f4a7c15ull;
 	reservoir_sec = 0;
 	reservoir_used = 0;
+	last_weight = 1;
 }
 
 /* splitmix64: sampling needs spread, not secrecy. A uniform double in [0, 1). */
@@ -66,8 +68,17 @@ static int is_error(const struct span *s)
 	return s->status >= 400 || s->exception;
 }
 
+/* 1 in N: the weight of a span our own rate kept. */
+static int rate_weight(void)
+{
+	double w = cfg.rate > 0 ? 1.0 / cfg.rate : 1.0;
+
+	return w >= 2147483647.0 ? 2147483647 : w < 1.5 ? 1 : (int)(w + 0.5);
+}
+
 static int decide(const struct span *s, uint64_t now_sec)
 {
+	last_weight = 1;
 	/* The caller decided for the whole trace: a segment under an unsampled parent would be
 	 * an orphan, and a sampled parent expects its children. */
 	if (s->sampled == 0)
@@ -86,7 +97,11 @@ static int decide(const struct span *s, uint64_t now_sec)
 			return 1;
 		}
 	}
-	return next_uniform() < cfg.rate;
+	if (next_uniform() < cfg.rate) {
+		last_weight = rate_weight();
+		return 1;
+	}
+	return 0;
 }
 
 int sampling_keep(const struct span *s, uint64_t now_sec)
@@ -105,4 +120,9 @@ int sampling_keep(const struct span *s, uint64_t now_sec)
 const struct sampling_stats *sampling_stats(void)
 {
 	return &stats;
+}
+
+int sampling_last_weight(void)
+{
+	return last_weight;
 }

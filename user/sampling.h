@@ -34,4 +34,10 @@ int sampling_keep(const struct span *s, uint64_t now_sec);
 
 const struct sampling_stats *sampling_stats(void);
 
+/* How many requests the span sampling_keep kept last stands for: 1/rate, rounded, when our
+ * own rate kept it; 1 when everything is kept, the caller asked for it, it is an error kept
+ * whatever the rate, or it came from the per-second reservoir. Backends that scale counts
+ * (Honeycomb's samplerate) read it while the span is exported. */
+int sampling_last_weight(void);
+
 #endif

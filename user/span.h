@@ -44,6 +44,7 @@ struct span {
 	uint64_t response_body_size;
 	char user_agent[SPAN_UA_MAX];
 	char x_forwarded_for[SPAN_XFF_MAX];
+	char http_version[4]; /* "1.0", "1.1"; empty when not seen */
 
 	char client_addr[SPAN_ADDR_MAX];
 	int client_port; /* -1 when unknown (Unix sockets) */

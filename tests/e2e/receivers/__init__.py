@@ -1,1 +1,1 @@
-"""Loopback stand-ins for the backends pyspan exports to, shared by the e2e suites."""
+"""Loopback stand-ins for the services pyspan exports to, one module per backend."""
