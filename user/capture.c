@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "log_files.h"
+#include "metrics.h"
 #include "proc.h"
 #include "pyexc.h"
 #include "record.h"
@@ -27,16 +28,10 @@ struct capture {
 	int traced;
 };
 
-static const char *const drop_names[DROP__COUNT] = {
-	[DROP_RINGBUF_DATA] = "ringbuf_data", [DROP_RINGBUF_CONN] = "ringbuf_conn",
-	[DROP_RINGBUF_PROC] = "ringbuf_proc", [DROP_PIDS_FULL] = "pids_full",
-	[DROP_ARGS_FULL] = "args_full",	      [DROP_CONNS_FULL] = "conns_full",
-	[DROP_READ_FAULT] = "read_fault",
-};
-
+/* One table of names for the summary, --stats and the metrics endpoint. */
 const char *capture_drop_name(int cause)
 {
-	return cause >= 0 && cause < DROP__COUNT ? drop_names[cause] : "unknown";
+	return metrics_drop_name(cause);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)

@@ -36,12 +36,17 @@ static const char usage_text[] =
 	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
 	"                         cloudwatch, honeycomb, otlp, rollbar (failed requests\n"
 	"                         only); several run side by side\n"
-	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
-	"                         default (X-Ray's rule: the first request each second, then\n"
-	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
-	"                         traceparent flag 00 always drops the request\n"
+	"      --sampling MODE    which requests every exporter gets: all (the default: every\n"
+	"                         one, whatever the caller said), default (X-Ray's rule: the\n"
+	"                         first request each second, then 5%%), a probability 0-1, or\n"
+	"                         at most N a second (50/s); except with all, a caller's\n"
+	"                         Sampled=1/0 or traceparent flag 01/00 keeps/drops the request\n"
 	"      --no-sampling-keep-errors\n"
 	"                         let sampling drop 4xx/5xx requests too (kept by default)\n"
+	"      --sampling-keep-slower-than MS\n"
+	"                         keep every request that took longer than MS milliseconds\n"
+	"                         (0-3600000, default 0: no such rule); errors and slow\n"
+	"                         requests are kept even when the caller said not sampled\n"
 	"      --service-version V  the service's version on every span (X-Ray: service.version)\n"
 	"      --xray-mode MODE   daemon (UDP to $AWS_XRAY_DAEMON_ADDRESS, default\n"
 	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
@@ -87,6 +92,21 @@ static const char usage_text[] =
 	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
 	"                         is slow or down (1-4096, default 16); beyond it spans are\n"
 	"                         dropped and counted\n"
+	"      --redact-headers LIST  more request/response headers whose values never leave\n"
+	"                         the host, comma-separated (Authorization, Proxy-Authorization,\n"
+	"                         Cookie, Set-Cookie, X-Api-Key, X-Amz-Security-Token always)\n"
+	"      --query-allow LIST query parameters whose values are kept; every other value is\n"
+	"                         replaced by REDACTED (default: none kept)\n"
+	"      --redact-pattern RE  a POSIX extended regex whose matches in paths, queries,\n"
+	"                         header values, exception messages and logs become REDACTED\n"
+	"                         (its last (group) only, when it has groups); repeat for more;\n"
+	"                         AWS key ids, bearer tokens, JWTs and secret=/token=/password=\n"
+	"                         values are always redacted\n"
+	"      --stats N          a status line on stderr every N seconds: events, spans, drops\n"
+	"                         by cause, exporter queues (0-86400, default 0: none)\n"
+	"      --metrics-port N   serve the same counters as Prometheus text on\n"
+	"                         http://ADDRESS:N/metrics (default 0: no server)\n"
+	"      --metrics-address A  the address it listens on (default 127.0.0.1)\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.*, cloudwatch.*, honeycomb.* and otlp.*\n"
 	"                         settings nest under \"xray\", \"cloudwatch\", \"honeycomb\",\n"
@@ -116,6 +136,7 @@ enum {
 	OPT_SAMPLING,
 	OPT_KEEP_ERRORS,
 	OPT_NO_KEEP_ERRORS,
+	OPT_KEEP_SLOWER,
 	OPT_SERVICE_VERSION,
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
@@ -138,6 +159,12 @@ enum {
 	OPT_OTLP_TRACES_ENDPOINT,
 	OPT_OTLP_LOGS_ENDPOINT,
 	OPT_OTLP_COMPRESSION,
+	OPT_REDACT_HEADERS,
+	OPT_QUERY_ALLOW,
+	OPT_REDACT_PATTERN,
+	OPT_STATS,
+	OPT_METRICS_PORT,
+	OPT_METRICS_ADDRESS,
 };
 
 static const struct option long_opts[] = {
@@ -150,6 +177,7 @@ static const struct option long_opts[] = {
 	{ "sampling", required_argument, NULL, OPT_SAMPLING },
 	{ "sampling-keep-errors", no_argument, NULL, OPT_KEEP_ERRORS },
 	{ "no-sampling-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
+	{ "sampling-keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
 	{ "service-version", required_argument, NULL, OPT_SERVICE_VERSION },
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
@@ -171,6 +199,12 @@ static const struct option long_opts[] = {
 	{ "emf-interval", required_argument, NULL, OPT_EMF_INTERVAL },
 	{ "emf-namespace", required_argument, NULL, OPT_EMF_NAMESPACE },
 	{ "log-files", required_argument, NULL, OPT_LOG_FILES },
+	{ "redact-headers", required_argument, NULL, OPT_REDACT_HEADERS },
+	{ "query-allow", required_argument, NULL, OPT_QUERY_ALLOW },
+	{ "redact-pattern", required_argument, NULL, OPT_REDACT_PATTERN },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -193,6 +227,7 @@ static const struct {
 	{ OPT_RECORD, OPTION_RECORD },
 	{ OPT_EXPORT, OPTION_EXPORT },
 	{ OPT_SAMPLING, OPTION_SAMPLING },
+	{ OPT_KEEP_SLOWER, OPTION_SAMPLING_KEEP_SLOWER_THAN },
 	{ OPT_SERVICE_VERSION, OPTION_SERVICE_VERSION },
 	{ OPT_XRAY_MODE, OPTION_XRAY_MODE },
 	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
@@ -214,6 +249,12 @@ static const struct {
 	{ OPT_EMF_INTERVAL, OPTION_EMF_INTERVAL },
 	{ OPT_EMF_NAMESPACE, OPTION_EMF_NAMESPACE },
 	{ OPT_LOG_FILES, OPTION_LOG_FILES },
+	{ OPT_REDACT_HEADERS, OPTION_REDACT_HEADERS },
+	{ OPT_QUERY_ALLOW, OPTION_QUERY_ALLOW },
+	{ OPT_REDACT_PATTERN, OPTION_REDACT_PATTERN },
+	{ OPT_STATS, OPTION_STATS },
+	{ OPT_METRICS_PORT, OPTION_METRICS_PORT },
+	{ OPT_METRICS_ADDRESS, OPTION_METRICS_ADDRESS },
 };
 
 static int flag_option(int opt)
@@ -318,6 +359,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	const char *path, *check;
 	int opt, pids_from_flags = 0, log_files_from_flags = 0;
 	int otlp_base_flag = 0, otlp_signal_flag = 0;
+	int headers_from_flags = 0, allow_from_flags = 0, patterns_from_flags = 0;
 	enum cli_result first;
 	char err[512];
 
@@ -350,7 +392,8 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 		if (id >= 0) {
 			char name[40];
 
-			/* --pid replaces the file's pids rather than adding to them. */
+			/* --pid replaces the file's pids rather than adding to them (and repeats
+			 * add to each other). */
 			if (opt == 'p' && !pids_from_flags++)
 				cfg->npids = 0;
 			/* so does --log-files: the flags' patterns, not the file's plus them */
@@ -361,6 +404,13 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			otlp_base_flag |= opt == OPT_OTLP_ENDPOINT;
 			otlp_signal_flag |= (opt == OPT_OTLP_TRACES_ENDPOINT) |
 					    (opt == OPT_OTLP_LOGS_ENDPOINT) << 1;
+			/* So do the redaction lists. */
+			if (opt == OPT_REDACT_HEADERS && !headers_from_flags++)
+				cfg->redact.nheaders = 0;
+			if (opt == OPT_QUERY_ALLOW && !allow_from_flags++)
+				cfg->redact.nquery_allow = 0;
+			if (opt == OPT_REDACT_PATTERN && !patterns_from_flags++)
+				cfg->redact.npatterns = 0;
 			for (const struct option *o = long_opts; o->name; o++)
 				if (o->val == opt)
 					snprintf(name, sizeof(name), "--%s", o->name);

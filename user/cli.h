@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "redact.h"
 #include "sampling.h"
 
 #define PYSPAN_VERSION "0.1.0"
@@ -56,6 +57,10 @@ struct config {
 	int nlog_files;
 	char log_files_buf[1024];
 	size_t log_files_used;
+	struct redact_cfg redact;     /* --redact-headers, --query-allow, --redact-pattern */
+	uint32_t stats_interval_s;    /* --stats N: a status line on stderr every N s; 0 none */
+	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
+	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
 };
 
 enum cli_result {

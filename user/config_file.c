@@ -10,7 +10,7 @@
 #include "config_file.h"
 #include "options.h"
 
-enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING };
+enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING, K_STR_ARRAY };
 
 struct key {
 	const char *name;
@@ -28,6 +28,7 @@ static const struct key top_keys[] = {
 	{ "export", OPTION_EXPORT, K_LIST },
 	{ "sampling", OPTION_SAMPLING, K_SAMPLING },
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
+	{ "sampling_keep_slower_than", OPTION_SAMPLING_KEEP_SLOWER_THAN, K_UINT },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "export_queue_mb", OPTION_EXPORT_QUEUE_MB, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
@@ -37,6 +38,12 @@ static const struct key top_keys[] = {
 	{ "rollbar_endpoint", OPTION_ROLLBAR_ENDPOINT, K_STRING },
 	{ "rollbar_dedup_window", OPTION_ROLLBAR_DEDUP_WINDOW, K_UINT },
 	{ "log_files", OPTION_LOG_FILES, K_LIST },
+	{ "redact_headers", OPTION_REDACT_HEADERS, K_STR_ARRAY },
+	{ "query_allow", OPTION_QUERY_ALLOW, K_STR_ARRAY },
+	{ "redact_patterns", OPTION_REDACT_PATTERN, K_STR_ARRAY },
+	{ "stats", OPTION_STATS, K_UINT },
+	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
+	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
 };
 
 static const struct key xray_keys[] = {
@@ -160,6 +167,32 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			}
 			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
 			if (options_set(cfg, k->id, name, num, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
+	case K_STR_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		/* The file's list replaces the defaults' (none) rather than adding to them. */
+		if (k->id == OPTION_REDACT_HEADERS)
+			cfg->redact.nheaders = 0;
+		else if (k->id == OPTION_QUERY_ALLOW)
+			cfg->redact.nquery_allow = 0;
+		else
+			cfg->redact.npatterns = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			if (options_set(cfg, k->id, name, e->valuestring, msg, sizeof(msg)))
 				goto bad_value;
 		}
 		return 0;
@@ -322,29 +355,37 @@ static void bad_json(const char *buf, size_t len, const char *end, const char *p
 	snprintf(err, errlen, "config %s: invalid JSON at line %d, column %d", path, line, col);
 }
 
-int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+int config_file_parse(const char *text, size_t len, const char *path, struct config *cfg,
+		      char *err, size_t errlen)
 {
 	const char *end = NULL;
-	size_t len;
-	char *buf = read_all(path, &len, err, errlen);
 
-	if (!buf)
-		return -1;
 	cJSON_Delete(loaded);
-	loaded = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	loaded = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	/* Trailing text after the object is as wrong as a syntax error inside it. */
-	while (loaded && end && end < buf + len && strchr(" \t\r\n", *end))
+	while (loaded && end && end < text + len && strchr(" \t\r\n", *end))
 		end++;
-	if (!loaded || (end && end < buf + len)) {
-		bad_json(buf, len, end, path, err, errlen);
-		free(buf);
+	if (!loaded || (end && end < text + len)) {
+		bad_json(text, len, end, path, err, errlen);
 		return -1;
 	}
-	free(buf);
 	if (!cJSON_IsObject(loaded)) {
 		snprintf(err, errlen, "config %s: must hold one JSON object, not %s", path,
 			 type_name(loaded));
 		return -1;
 	}
 	return apply_object(cfg, loaded, path, err, errlen);
+}
+
+int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	size_t len;
+	char *buf = read_all(path, &len, err, errlen);
+	int rc;
+
+	if (!buf)
+		return -1;
+	rc = config_file_parse(buf, len, path, cfg, err, errlen);
+	free(buf);
+	return rc;
 }

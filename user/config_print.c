@@ -62,6 +62,14 @@ static void add_headers(cJSON *o, const char *list)
 	cJSON_AddStringToObject(o, "headers", n < 0 ? "****" : out);
 }
 
+static void add_list(cJSON *o, const char *k, const char *const *v, int n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, k);
+
+	for (int i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
 char *config_to_json(const struct config *cfg)
 {
 	cJSON *o = cJSON_CreateObject(), *pids, *ex, *x;
@@ -84,9 +92,16 @@ char *config_to_json(const struct config *cfg)
 		cJSON_AddStringToObject(o, "sampling", "all");
 	else if (cfg->sampling.mode == SAMPLING_DEFAULT)
 		cJSON_AddStringToObject(o, "sampling", "default");
+	else if (cfg->sampling.mode == SAMPLING_PER_SECOND) {
+		char per[24];
+
+		snprintf(per, sizeof(per), "%u/s", cfg->sampling.per_second);
+		cJSON_AddStringToObject(o, "sampling", per);
+	}
 	else
 		cJSON_AddNumberToObject(o, "sampling", cfg->sampling.rate);
 	cJSON_AddBoolToObject(o, "sampling_keep_errors", cfg->sampling.keep_errors);
+	cJSON_AddNumberToObject(o, "sampling_keep_slower_than", cfg->sampling.keep_slower_than_ms);
 	cJSON_AddNumberToObject(o, "flush_deadline", cfg->flush_deadline_s);
 	cJSON_AddNumberToObject(o, "export_queue_mb", cfg->export_queue_mb);
 	x = cJSON_AddObjectToObject(o, "xray");
@@ -126,6 +141,12 @@ char *config_to_json(const struct config *cfg)
 		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
 	}
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
+	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);
+	add_list(o, "query_allow", cfg->redact.query_allow, cfg->redact.nquery_allow);
+	add_list(o, "redact_patterns", cfg->redact.patterns, cfg->redact.npatterns);
+	cJSON_AddNumberToObject(o, "stats", cfg->stats_interval_s);
+	cJSON_AddNumberToObject(o, "metrics_port", cfg->metrics_port);
+	add_str(o, "metrics_address", cfg->metrics_address);
 	config_mask(o);
 	out = cJSON_Print(o);
 	cJSON_Delete(o);

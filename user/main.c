@@ -20,9 +20,11 @@
 #include "net/delivery.h"
 #include "log_files.h"
 #include "log_lines.h"
+#include "metrics.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
+#include "redact.h"
 #include "sampling.h"
 
 #define POLL_MS 100
@@ -63,6 +65,18 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses,
 		(unsigned long long)pyexc_stats()->events,
 		(unsigned long long)proc_output_stats()->tracebacks);
+}
+
+/* The capture's counters and every stage's, for --stats and the metrics endpoint. */
+static void fill_metrics(struct metrics_snapshot *m, void *arg)
+{
+	struct capture_stats st;
+
+	capture_stats(arg, &st);
+	m->events = st.events;
+	memcpy(m->drops, st.drops, sizeof(m->drops));
+	m->processes = proc_count();
+	metrics_collect(m);
 }
 
 /* Every exporter --export names, before attaching: a bad environment is a usage error. */
@@ -142,7 +156,8 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct sigaction sa;
 	struct config cfg;
-	uint64_t last_tick;
+	struct metrics_server *msrv = NULL;
+	uint64_t last_tick, last_stats;
 	int rc = 1;
 
 	switch (cli_parse(argc, argv, &cfg)) {
@@ -154,6 +169,10 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_verbose = cfg.verbose;
+	if (redact_init(&cfg.redact)) {
+		log_msg("out of memory");
+		return 1;
+	}
 	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
 
 	for (int i = 0; i < cfg.npids; i++) {
@@ -206,7 +225,16 @@ int main(int argc, char **argv)
 			st.traced_processes - cfg.npids == 1 ? "" : "es");
 	}
 
-	last_tick = clock_mono_now_ns();
+	if (cfg.metrics_port) {
+		msrv = metrics_server_open(cfg.metrics_address, (int)cfg.metrics_port);
+		if (!msrv)
+			goto out;
+		log_msg("metrics on http://%s%s%s:%d/metrics", strchr(cfg.metrics_address, ':') ?
+			"[" : "", cfg.metrics_address, strchr(cfg.metrics_address, ':') ? "]" : "",
+			metrics_server_port(msrv));
+	}
+
+	last_tick = last_stats = clock_mono_now_ns();
 	while (!stop) {
 		int n = capture_poll(cap, POLL_MS);
 		uint64_t now;
@@ -222,6 +250,18 @@ int main(int argc, char **argv)
 			conn_tick(now);
 			last_tick = now;
 		}
+		metrics_server_poll(msrv, fill_metrics, cap);
+		if (cfg.stats_interval_s &&
+		    now - last_stats >= (uint64_t)cfg.stats_interval_s * 1000000000ull) {
+			struct metrics_snapshot m;
+			char line[1024];
+
+			memset(&m, 0, sizeof(m));
+			fill_metrics(&m, cap);
+			metrics_status_line(&m, line, sizeof(line));
+			log_msg("%s", line);
+			last_stats = now;
+		}
 		if (proc_count() == 0) {
 			log_msg("every traced process has exited; stopping");
 			break;
@@ -230,6 +270,7 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out:
+	metrics_server_close(msrv);
 	if (cap) {
 		/* Drain what the kernel already queued, then stop paying for probes. */
 		while (capture_poll(cap, 0) > 0)
@@ -257,5 +298,6 @@ out:
 	proc_output_fini();
 	pyexc_fini();
 	proc_fini();
+	redact_fini();
 	return rc;
 }

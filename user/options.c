@@ -1,4 +1,5 @@
 /* Every setting's validation, shared by flags and the config file so both say the same thing. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ void options_defaults(struct config *cfg)
 	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
 	cfg->emf_interval_s = 60;
 	cfg->emf_namespace = "pyspan";
+	cfg->metrics_address = "127.0.0.1";
 }
 
 /* A whole decimal number within [min, max]. */
@@ -192,6 +194,51 @@ static int url(const char *name, const char *value, const char **out, char *err,
 	return 0;
 }
 
+/* Header names are HTTP tokens; query keys anything but the separators. */
+static int bad_name(const char *n, size_t len, int header)
+{
+	if (len == 0)
+		return 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)n[i];
+
+		if (c <= ' ' || c >= 127 || c == '&' || c == ';' || c == '=' ||
+		    (header && strchr("\"(),/:<>?@[\\]{}", c)))
+			return 1;
+	}
+	return 0;
+}
+
+/* "a,b": each name checked, copied into cfg's storage and appended to list. */
+static int append_names(struct config *cfg, const char *name, const char *value, int header,
+			const char **list, int *n, char *err, size_t errlen)
+{
+	struct redact_cfg *r = &cfg->redact;
+	const char *p = value;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (bad_name(p, len, header)) {
+			snprintf(err, errlen, "%s takes %s separated by commas, not '%s'", name,
+				 header ? "header names" : "query parameter names", value);
+			return -1;
+		}
+		if (*n == REDACT_MAX_NAMES || r->names_used + len + 1 > sizeof(r->names)) {
+			snprintf(err, errlen, "%s: at most %d names", name, REDACT_MAX_NAMES);
+			return -1;
+		}
+		memcpy(r->names + r->names_used, p, len);
+		r->names[r->names_used + len] = '\0';
+		list[(*n)++] = r->names + r->names_used;
+		r->names_used += len + 1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 int options_set(struct config *cfg, enum option_id id, const char *name, const char *value,
 		char *err, size_t errlen)
 {
@@ -237,8 +284,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 
 		if (sampling_parse(value, &cfg->sampling)) {
 			snprintf(err, errlen,
-				 "%s takes all, default or a number from 0 to 1, not '%s'", name,
-				 value);
+				 "%s takes all, default, a number from 0 to 1 or a rate like "
+				 "50/s, not '%s'",
+				 name, value);
 			return -1;
 		}
 		cfg->sampling.keep_errors = keep;
@@ -247,9 +295,51 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 	case OPTION_SAMPLING_KEEP_ERRORS:
 		cfg->sampling.keep_errors = strcmp(value, "0") != 0;
 		return 0;
+	case OPTION_SAMPLING_KEEP_SLOWER_THAN:
+		return parse_uint(name, value, 0, 3600000, &cfg->sampling.keep_slower_than_ms, err,
+				  errlen);
 	case OPTION_VERBOSE:
 		cfg->verbose = strcmp(value, "0") != 0;
 		return 0;
+	case OPTION_REDACT_HEADERS:
+		return append_names(cfg, name, value, 1, cfg->redact.headers, &cfg->redact.nheaders,
+				    err, errlen);
+	case OPTION_QUERY_ALLOW:
+		return append_names(cfg, name, value, 0, cfg->redact.query_allow,
+				    &cfg->redact.nquery_allow, err, errlen);
+	case OPTION_REDACT_PATTERN: {
+		char why[160];
+
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (cfg->redact.npatterns == REDACT_MAX_PATTERNS) {
+			snprintf(err, errlen, "%s: at most %d patterns", name, REDACT_MAX_PATTERNS);
+			return -1;
+		}
+		if (redact_check_pattern(value, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: '%s' is not a POSIX extended regex (%s)", name,
+				 value, why);
+			return -1;
+		}
+		cfg->redact.patterns[cfg->redact.npatterns++] = value;
+		return 0;
+	}
+	case OPTION_STATS:
+		return parse_uint(name, value, 0, 86400, &cfg->stats_interval_s, err, errlen);
+	case OPTION_METRICS_PORT:
+		return parse_uint(name, value, 0, 65535, &cfg->metrics_port, err, errlen);
+	case OPTION_METRICS_ADDRESS: {
+		struct in_addr a4;
+		struct in6_addr a6;
+
+		if (inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1) {
+			snprintf(err, errlen, "%s takes an IPv4 or IPv6 address, not '%s'", name,
+				 value);
+			return -1;
+		}
+		cfg->metrics_address = value;
+		return 0;
+	}
 	case OPTION_FLUSH_DEADLINE:
 		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
 	case OPTION_EXPORT_QUEUE_MB:

@@ -16,6 +16,7 @@ enum option_id {
 	OPTION_EXPORT, /* "stdout,xray" */
 	OPTION_SAMPLING,
 	OPTION_SAMPLING_KEEP_ERRORS, /* "1" or "0" */
+	OPTION_SAMPLING_KEEP_SLOWER_THAN, /* milliseconds, 0 for none */
 	OPTION_FLUSH_DEADLINE,
 	OPTION_EXPORT_QUEUE_MB,
 	OPTION_XRAY_MODE,
@@ -41,6 +42,12 @@ enum option_id {
 	OPTION_OTLP_LOGS_ENDPOINT,
 	OPTION_OTLP_HEADERS,
 	OPTION_OTLP_COMPRESSION, /* "gzip" or "none" */
+	OPTION_REDACT_HEADERS, /* appends "Name,Name" */
+	OPTION_QUERY_ALLOW,    /* appends "key,key" */
+	OPTION_REDACT_PATTERN, /* appends one regex */
+	OPTION_STATS,          /* seconds */
+	OPTION_METRICS_PORT,
+	OPTION_METRICS_ADDRESS,
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */

@@ -30,6 +30,9 @@ struct span {
 	uint8_t parent_id[8];
 	int has_parent;
 	int sampled; /* 1, 0, or -1 when no caller said */
+	/* Set by sampling before exporters see the span: it stands for this many requests
+	 * (1 in N were kept; 1 when every such request is). Honeycomb's samplerate. */
+	uint32_t sample_rate;
 
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;

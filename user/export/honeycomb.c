@@ -231,7 +231,7 @@ static void hny_span(struct exporter *ex, const struct span *s)
 				"%s are dropped and counted", MAX_DATASETS, ds);
 		return;
 	}
-	ev = hny_event_encode(s, &h->eo, sampling_last_weight(), HNY_EVENT_MAX, &trimmed);
+	ev = hny_event_encode(s, &h->eo, s->sample_rate ? (int)s->sample_rate : 1, HNY_EVENT_MAX, &trimmed);
 	if (!ev) {
 		/* Either memory ran out or the event stays over 1 MB without its stack. */
 		h->encode_failed++;
