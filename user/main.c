@@ -7,6 +7,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "client_calls.h"
 #include "clock.h"
 #include "conn.h"
 #include "export/export.h"
@@ -56,6 +57,12 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses,
 		(unsigned long long)pyexc_stats()->events,
 		(unsigned long long)proc_output_stats()->tracebacks);
+	log_msg("outbound: %llu client spans; TLS: %d OpenSSL librar%s probed, %llu probe hits "
+		"(%llu calls)",
+		(unsigned long long)client_calls_stats()->spans, st.tls_libs,
+		st.tls_libs == 1 ? "y" : "ies",
+		(unsigned long long)(st.ssl_hits[SSL_HIT_ENTRY] + st.ssl_hits[SSL_HIT_RETURN]),
+		(unsigned long long)st.ssl_hits[SSL_HIT_ENTRY]);
 }
 
 /* Every exporter --export names, before attaching: a bad environment is a usage error. */
@@ -158,6 +165,7 @@ int main(int argc, char **argv)
 		now = clock_mono_now_ns();
 		if (now - last_tick >= TICK_NS) {
 			conn_tick(now);
+			capture_tick(cap, now);
 			last_tick = now;
 		}
 		if (proc_count() == 0) {

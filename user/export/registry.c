@@ -25,6 +25,17 @@ void export_span(const struct span *s)
 		exporters[i]->span(exporters[i], s);
 }
 
+void export_span_group(const struct span *parent, const struct span *children, int n)
+{
+	if (!sampling_keep(parent, (uint64_t)time(NULL)))
+		return;
+	for (int i = 0; i < nexporters; i++) {
+		for (int c = 0; c < n; c++)
+			exporters[i]->span(exporters[i], &children[c]);
+		exporters[i]->span(exporters[i], parent);
+	}
+}
+
 void export_log(const struct log_record *r)
 {
 	for (int i = 0; i < nexporters; i++)
