@@ -49,6 +49,8 @@ static const char usage_text[] =
 	"                         else https://xray.REGION.amazonaws.com)\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
+	"      --redis-redact-keys  Redis client spans show '?' for the key (\"GET ?\"); by\n"
+	"                         default they show the command and its key, never a value\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
 	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
@@ -80,6 +82,7 @@ enum {
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
 	OPT_CHECK_CONFIG,
+	OPT_REDIS_REDACT_KEYS,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +99,7 @@ static const struct option long_opts[] = {
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
+	{ "redis-redact-keys", no_argument, NULL, OPT_REDIS_REDACT_KEYS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -238,6 +242,9 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case 'v':
 			cfg->verbose = 1;
+			break;
+		case OPT_REDIS_REDACT_KEYS:
+			cfg->redis_redact_keys = 1;
 			break;
 		case 'c':
 		case OPT_CHECK_CONFIG:

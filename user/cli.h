@@ -27,6 +27,7 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	int redis_redact_keys;        /* --redis-redact-keys: Redis keys never leave the host */
 };
 
 enum cli_result {

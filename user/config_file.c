@@ -30,6 +30,7 @@ static const struct key top_keys[] = {
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "redis_redact_keys", OPTION_REDIS_REDACT_KEYS, K_BOOL },
 };
 
 static const struct key xray_keys[] = {

@@ -75,6 +75,7 @@ char *config_to_json(const struct config *cfg)
 		add_str(x, "endpoint", cfg->xray_endpoint);
 		add_str(x, "daemon_address", cfg->xray_daemon_address);
 	}
+	cJSON_AddBoolToObject(o, "redis_redact_keys", cfg->redis_redact_keys);
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	config_mask(o);
 	out = cJSON_Print(o);

@@ -109,6 +109,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_verbose = cfg.verbose;
+	client_calls_configure(&(struct client_calls_opts){ .redis_redact_keys =
+								      cfg.redis_redact_keys });
 	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
 
 	for (int i = 0; i < cfg.npids; i++) {

@@ -21,6 +21,7 @@ enum option_id {
 	OPTION_XRAY_ENDPOINT,
 	OPTION_XRAY_DAEMON_ADDRESS,
 	OPTION_VERBOSE, /* "1" or "0" */
+	OPTION_REDIS_REDACT_KEYS, /* "1" or "0" */
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */
