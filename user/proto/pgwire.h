@@ -19,9 +19,16 @@ struct pg_call {
 	uint64_t start_ns, end_ns; /* time of first request byte, of the response that completed it */
 };
 
-/* Calls are emitted in request order (responses match requests FIFO). After an ErrorResponse in
- * the extended protocol the server skips every message up to the next Sync: the Executes it
- * skipped never ran and are not calls; the failing one is the call with is_error set. */
+/* Calls are emitted in request order (responses match requests FIFO): one per simple Query
+ * (at its ReadyForQuery; a multi-statement string is one call named by its first statement,
+ * with the first CommandComplete tag), one per Execute (at CommandComplete, EmptyQueryResponse,
+ * PortalSuspended -- then command_tag is "" -- or ErrorResponse), one per FunctionCall
+ * (operation and query ""). After an ErrorResponse in the extended protocol the server skips
+ * every message up to the next Sync: the failing call is the first Execute of that batch (its
+ * Parse or Bind may be what failed; a Parse that fails with no Execute after it is reported for
+ * its own statement), and the Executes skipped after it never ran and are not calls. Request
+ * bytes of Parse/Bind/Describe go to the Execute that follows them, Sync's to the Execute
+ * before it, COPY data to its Query. */
 typedef void (*pg_call_fn)(void *arg, const struct pg_call *c);
 
 struct pg_conn;

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One command and its reply. Values are never stored: only the command, its key and counts. */
+/* One command and its reply. Values are never stored: only the command, its key and counts.
+ * nargs counts the command name, as Redis' arity does ("GET k" is 2). error_message is the whole
+ * error line ("WRONGTYPE Operation against ..."), error_type its first word. */
 struct redis_call {
 	char command[32];	   /* upper-case: "GET", "SET", "CLIENT SETNAME" is "CLIENT" */
 	char key[256];		   /* first key argument when the command has one (by command
@@ -18,11 +20,22 @@ struct redis_call {
 	uint64_t start_ns, end_ns;
 };
 
+/* Calls come in request order. Out-of-band data is no reply: RESP3 pushes ('>'), RESP2 pub/sub
+ * messages while subscribed. [P|S]SUBSCRIBE completes at its last channel's confirmation,
+ * [P|S]UNSUBSCRIBE without channels when none of its kind is left. Commands queued in MULTI
+ * are emitted when EXEC answers with an array (end_ns is EXEC's, an error element makes them
+ * is_error, response_bytes is their QUEUED reply); when the transaction is discarded (DISCARD,
+ * EXECABORT, a WATCH abort) they never ran and are not calls. A command refused at queueing
+ * time is an error call at once. Attribute ('|') prefixes are counted in the reply they
+ * annotate. RESP3 streamed strings and aggregates ('?' lengths, never sent by Redis) and
+ * nesting deeper than 64 make the reply stream unfollowable. */
 typedef void (*redis_call_fn)(void *arg, const struct redis_call *c);
 
 struct redis_conn;
 
 struct redis_conn *redis_conn_new(redis_call_fn fn, void *arg);
+/* Bytes the client sent / received, in any chunking. Returns 0, or -1 once the stream cannot be
+ * followed (then it ignores the rest). */
 int redis_feed_request(struct redis_conn *c, const uint8_t *p, size_t n, uint64_t ts_ns);
 int redis_feed_reply(struct redis_conn *c, const uint8_t *p, size_t n, uint64_t ts_ns);
 void redis_conn_free(struct redis_conn *c);
