@@ -28,7 +28,8 @@ void config_mask(cJSON *obj)
 
 	for (v = obj ? obj->child : NULL; v; v = next) {
 		next = v->next; /* v is freed when replaced */
-		if (v->string && is_secret(v->string))
+		/* A switch holds no secret, whatever its name ("redis_redact_keys"). */
+		if (v->string && is_secret(v->string) && !cJSON_IsBool(v))
 			cJSON_ReplaceItemInObjectCaseSensitive(obj, v->string,
 							       cJSON_CreateString("****"));
 		else if (cJSON_IsObject(v))

@@ -296,7 +296,7 @@ static void test_postgresql(void)
 
 static void test_redis(void)
 {
-	static const char set[] = "*3\r\n$3\r\nSET\r\n$6\r\nuser:1\r\n$11\r\nVALUE-SECRET\r\n";
+	static const char set[] = "*3\r\n$3\r\nSET\r\n$6\r\nuser:1\r\n$12\r\nVALUE-SECRET\r\n";
 	static const char set_ok[] = "*3\r\n$3\r\nSET\r\n$6\r\nuser:1\r\n$4\r\nabcd\r\n";
 	static const char lpush[] = "*2\r\n$4\r\nLLEN\r\n$6\r\nuser:1\r\n";
 

@@ -112,7 +112,7 @@ static const char good[] =
 	"\"record\": \"/tmp/r.bin\", \"export\": [\"stdout\", \"xray\"], \"sampling\": 0.25, "
 	"\"sampling_keep_errors\": false, \"flush_deadline\": 9, \"xray\": {\"mode\": \"api\", "
 	"\"endpoint\": \"http://127.0.0.1:4000\", \"daemon_address\": \"127.0.0.1:2001\"}, "
-	"\"verbose\": true}";
+	"\"redis_redact_keys\": true, \"verbose\": true}";
 
 static void test_round_trip(void)
 {
@@ -133,6 +133,7 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.xray_api, 1);
 	CHECK_STR(cfg.xray_daemon_address, "127.0.0.1:2001");
 	CHECK_INT(cfg.verbose, 1);
+	CHECK_INT(cfg.redis_redact_keys, 1);
 
 	/* What --check-config prints is a config file that loads to the same settings. */
 	first = config_to_json(&cfg);
