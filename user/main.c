@@ -57,7 +57,7 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses,
 		(unsigned long long)pyexc_stats()->events,
 		(unsigned long long)proc_output_stats()->tracebacks);
-	log_msg("outbound: %llu client spans; TLS: %d OpenSSL librar%s probed, %llu probe hits "
+	log_msg("outbound: %llu calls traced; TLS: %d OpenSSL librar%s probed, %llu probe hits "
 		"(%llu calls)",
 		(unsigned long long)client_calls_stats()->spans, st.tls_libs,
 		st.tls_libs == 1 ? "y" : "ies",

@@ -22,7 +22,7 @@ GOOD = {"pids": [4242], "service_name": "cruddur-backend", "service_version": "1
         "sampling": "default", "sampling_keep_errors": True, "flush_deadline": 5,
         "xray": {"mode": "api", "endpoint": "http://127.0.0.1:4000",
                  "daemon_address": "127.0.0.1:2000"},
-        "verbose": False}
+        "redis_redact_keys": False, "verbose": False}
 
 # (what, file content, the stderr line after "pyspan: config PATH: ")
 BAD = [
