@@ -107,6 +107,8 @@ static const char usage_text[] =
 	"      --metrics-port N   serve the same counters as Prometheus text on\n"
 	"                         http://ADDRESS:N/metrics (default 0: no server)\n"
 	"      --metrics-address A  the address it listens on (default 127.0.0.1)\n"
+	"      --redis-redact-keys  Redis client spans show '?' for the key (\"GET ?\"); by\n"
+	"                         default they show the command and its key, never a value\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.*, cloudwatch.*, honeycomb.* and otlp.*\n"
 	"                         settings nest under \"xray\", \"cloudwatch\", \"honeycomb\",\n"
@@ -165,6 +167,7 @@ enum {
 	OPT_STATS,
 	OPT_METRICS_PORT,
 	OPT_METRICS_ADDRESS,
+	OPT_REDIS_REDACT_KEYS,
 };
 
 static const struct option long_opts[] = {
@@ -205,6 +208,7 @@ static const struct option long_opts[] = {
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
 	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
+	{ "redis-redact-keys", no_argument, NULL, OPT_REDIS_REDACT_KEYS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -429,6 +433,9 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case 'v':
 			cfg->verbose = 1;
+			break;
+		case OPT_REDIS_REDACT_KEYS:
+			cfg->redis_redact_keys = 1;
 			break;
 		case 'c':
 		case OPT_CHECK_CONFIG:

@@ -61,6 +61,7 @@ struct config {
 	uint32_t stats_interval_s;    /* --stats N: a status line on stderr every N s; 0 none */
 	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
 	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
+	int redis_redact_keys;        /* --redis-redact-keys: Redis keys never leave the host */
 };
 
 enum cli_result {

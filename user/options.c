@@ -340,6 +340,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		cfg->metrics_address = value;
 		return 0;
 	}
+	case OPTION_REDIS_REDACT_KEYS:
+		cfg->redis_redact_keys = strcmp(value, "0") != 0;
+		return 0;
 	case OPTION_FLUSH_DEADLINE:
 		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
 	case OPTION_EXPORT_QUEUE_MB:

@@ -48,6 +48,7 @@ enum option_id {
 	OPTION_STATS,          /* seconds */
 	OPTION_METRICS_PORT,
 	OPTION_METRICS_ADDRESS,
+	OPTION_REDIS_REDACT_KEYS, /* "1" or "0" */
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */
