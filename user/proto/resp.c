@@ -91,6 +91,7 @@ struct frame {
 struct reply {
 	char type; /* of the value itself, attributes before it skipped */
 	int is_error;
+	int is_null; /* *-1, $-1 or _ at the top */
 	char text[256]; /* the error line, or a short simple string ("QUEUED", "OK") */
 	size_t text_len;
 	char first[16]; /* the first element of an aggregate, when a string */
@@ -667,7 +668,7 @@ static void reply_done(struct redis_conn *c, uint64_t ts)
 		break;
 	case K_EXEC:
 		/* The queued commands ran only when EXEC answers with an array. */
-		if (c->in_multi && rep->type == '*' && !rep->is_error)
+		if (c->in_multi && rep->type == '*' && !rep->is_null)
 			for (size_t i = 0; i < c->n_queued; i++) {
 				c->queued[i].call.end_ns = ts;
 				emit(c, &c->queued[i].call);
@@ -832,6 +833,7 @@ static int rp_line_done(struct redis_conn *c, uint64_t ts)
 	case '_':
 		if (len != 0)
 			return -1;
+		rp->r.is_null |= rp->sp == 0;
 		if (top_idx(rp) == 1)
 			rp->r.second_nil = 1;
 		value_done(c, 0, ts);
@@ -846,6 +848,7 @@ static int rp_line_done(struct redis_conn *c, uint64_t ts)
 	if (rp->line_long || parse_ll(rp->line, len, &v) < 0)
 		return -1;
 	if (v == -1 && (t == '$' || t == '*')) { /* RESP2 nulls */
+		rp->r.is_null |= rp->sp == 0;
 		if (top_idx(rp) == 1)
 			rp->r.second_nil = 1;
 		value_done(c, 0, ts);
