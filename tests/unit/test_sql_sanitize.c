@@ -47,6 +47,7 @@ static const struct {
 	{ "SELECT 1a", "SELECT ?", "SELECT" },
 	{ "select/**/1", "select ?", "SELECT" },
 	{ "a-1 b/2", "a-? b/?", "A" },
+	{ "SELECT \"a\tb\nc\"", "SELECT \"a b c\"", "SELECT" },
 };
 
 /* Literals in the cases above spell "secret" so a leak is easy to see. */

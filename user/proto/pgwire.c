@@ -278,13 +278,9 @@ static int startup_message(struct pg_conn *c, const uint8_t *b, size_t kept, uin
 	return 0;
 }
 
-/* A frontend message that the server answers (or skips while discarding). */
+/* A frontend message that the server answers. */
 static int push_extended(struct pg_conn *c, struct pending *p)
 {
-	if (c->discarding) {
-		pending_free(p);
-		return 0;
-	}
 	if (q_push(c, p) < 0) {
 		pending_free(p);
 		return -1;
@@ -300,6 +296,10 @@ static int frontend_message(struct pg_conn *c, char type, const uint8_t *b, size
 	struct pending *last;
 	char name[PG_NAME_CAP];
 
+	/* While the server skips to Sync after an extended-protocol error it ignores every message,
+	 * a simple Query included (ignore_till_sync in postgres.c). */
+	if (c->discarding && in_set(type, "QFPBDCEHdcf"))
+		return 0;
 	switch (type) {
 	case 'Q': {
 		size_t ql = cstr_len(b, kept);
@@ -310,7 +310,6 @@ static int frontend_message(struct pg_conn *c, char type, const uint8_t *b, size
 			return -1;
 		set_query(p.call->operation, sizeof(p.call->operation), p.call->query,
 			  sizeof(p.call->query), b, ql, ql == kept && kept < len);
-		c->discarding = 0; /* a simple Query is its own Sync */
 		if (q_push(c, &p) < 0) {
 			pending_free(&p);
 			return -1;
@@ -398,10 +397,6 @@ static int frontend_message(struct pg_conn *c, char type, const uint8_t *b, size
 		if (portal) {
 			memcpy(p.call->operation, (*portal)->op, sizeof(p.call->operation));
 			memcpy(p.call->query, (*portal)->query, sizeof(p.call->query));
-		}
-		if (c->discarding) {
-			pending_free(&p);
-			return 0;
 		}
 		if (q_push(c, &p) < 0) {
 			pending_free(&p);

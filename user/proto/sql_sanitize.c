@@ -163,8 +163,8 @@ void sql_sanitize(const char *sql, size_t len, char *out, size_t outlen, char *o
 			put(&o, '?');
 		} else if (ch == '"') {
 			i = skip_quoted(sql, len, i, '"', 0);
-			while (start < i)
-				put(&o, sql[start++]);
+			for (; start < i; start++)
+				put(&o, is_space((unsigned char)sql[start]) ? ' ' : sql[start]);
 		} else if (ch == '$' && dollar_tag(sql, len, i)) {
 			i = skip_dollar(sql, len, i, dollar_tag(sql, len, i));
 			put(&o, '?');
