@@ -482,6 +482,23 @@ static void test_large(void)
 	free(cs.v);
 }
 
+/* A pipeline deeper than the requests kept in flight (4096) cannot be followed. */
+static void test_pending_limit(void)
+{
+	struct calls cs = { 0 };
+	struct pg_conn *c = connected(&cs);
+	struct buf fe = { .n = 0 };
+	int rc = 0, i;
+
+	MSG(&fe, 'Q', "SELECT 1\0");
+	for (i = 0; i < 4096 && rc == 0; i++)
+		rc = pg_feed_frontend(c, fe.p, fe.n, 1);
+	CHECK_INT(rc, 0);
+	CHECK_INT(pg_feed_frontend(c, fe.p, fe.n, 1), -1);
+	pg_conn_free(c);
+	free(cs.v);
+}
+
 /* Bytes that cannot be PostgreSQL: -1, and no call, whatever comes next. */
 static void check_bad(const char *what, int frontend, const uint8_t *p, size_t n)
 {
@@ -598,6 +615,7 @@ int main(void)
 	test_startup_variants();
 	test_extended_edges();
 	test_large();
+	test_pending_limit();
 	test_malformed();
 	test_mutations();
 	return check_summary("test_pgwire");

@@ -616,6 +616,32 @@ static void test_mutations(void)
 	CHECK_INT(differ, 0);
 }
 
+/* A pipeline longer than the requests kept: the first 4096 are calls, the replies of the rest
+ * are read past, and the command after them is matched to its own reply again. */
+static void test_long_pipeline(void)
+{
+	struct calls cs = { 0 };
+	struct redis_conn *c = redis_conn_new(collect, &cs);
+
+	int bad = 0;
+
+	for (int i = 0; i < 5000; i++)
+		bad += req(c, "INCR n\r\n", 1) != 0;
+	for (int i = 0; i < 5000; i++)
+		bad += rep(c, ":1\r\n", 2) != 0;
+	CHECK_INT(bad, 0);
+	CHECK_INT(cs.n, 4096);
+	CHECK_INT(req(c, "GET after\r\n", 3), 0);
+	CHECK_INT(rep(c, "$1\r\n1\r\n", 4), 0);
+	CHECK_INT(cs.n, 4097);
+	if (cs.n == 4097) {
+		CHECK_STR(cs.v[4096].command, "GET");
+		CHECK_INT(cs.v[4096].response_bytes, 7);
+	}
+	redis_conn_free(c);
+	free(cs.v);
+}
+
 int main(void)
 {
 	test_fixtures();
@@ -624,6 +650,7 @@ int main(void)
 	test_depth();
 	test_large_values();
 	test_sessions();
+	test_long_pipeline();
 	test_malformed();
 	test_sniff();
 	test_mutations();

@@ -12,7 +12,7 @@
 #define PG_NAME_CAP 64		/* statement and portal names (NAMEDATALEN) */
 #define PG_MAX_STMTS 256	/* named prepared statements remembered; the oldest is forgotten */
 #define PG_MAX_PORTALS 16
-#define PG_MAX_PENDING 8192	/* requests in flight; a longer pipeline is not followed */
+#define PG_MAX_PENDING 4096	/* requests in flight; a longer pipeline is not followed */
 
 #define PG_PROTO_3 196608u
 #define PG_SSL_REQUEST 80877103u

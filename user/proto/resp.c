@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define RESP_MAX_DEPTH 64	 /* nesting beyond this is not a server we can follow */
-#define RESP_MAX_PENDING 65536	 /* requests waiting for replies that are kept in full */
+#define RESP_MAX_PENDING 4096	 /* requests waiting for replies that are kept in full */
 #define RESP_MAX_QUEUED 1024	 /* MULTI commands held until EXEC */
 #define RESP_MAX_INLINE 65536	 /* Redis' own limit for an inline command line */
 #define RESP_MAX_AGG (1LL << 40) /* larger counts or lengths are garbage, not data */
