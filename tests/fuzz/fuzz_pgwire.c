@@ -63,8 +63,8 @@ static long run(const uint8_t *data, size_t size, size_t piece, struct calls *ou
 
 		for (size_t off = 0; off < r.n || (off == 0 && r.n == 0);) {
 			size_t n = piece && r.n - off > piece ? piece : r.n - off;
-			int rc = r.to_client ? pg_feed_backend(c, r.p + off, n, ts) :
-					       pg_feed_frontend(c, r.p + off, n, ts);
+			int rc = r.to_client ? pg_feed_backend(c, r.p + off, n, ts)
+					     : pg_feed_frontend(c, r.p + off, n, ts);
 
 			if (rc < 0) {
 				refused = idx;

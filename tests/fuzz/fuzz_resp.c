@@ -43,9 +43,9 @@ static int same(const struct redis_call *a, const struct redis_call *b)
 {
 	return !strcmp(a->command, b->command) && !strcmp(a->key, b->key) && a->nargs == b->nargs &&
 	       a->is_error == b->is_error && !strcmp(a->error_type, b->error_type) &&
-	       !strcmp(a->error_message, b->error_message) && a->request_bytes == b->request_bytes &&
-	       a->response_bytes == b->response_bytes && a->start_ns == b->start_ns &&
-	       a->end_ns == b->end_ns;
+	       !strcmp(a->error_message, b->error_message) &&
+	       a->request_bytes == b->request_bytes && a->response_bytes == b->response_bytes &&
+	       a->start_ns == b->start_ns && a->end_ns == b->end_ns;
 }
 
 static long run(const uint8_t *data, size_t size, size_t piece, struct calls *out)
@@ -61,8 +61,8 @@ static long run(const uint8_t *data, size_t size, size_t piece, struct calls *ou
 
 		for (size_t off = 0; off < r.n;) {
 			size_t n = piece && r.n - off > piece ? piece : r.n - off;
-			int rc = r.to_client ? redis_feed_reply(c, r.p + off, n, ts) :
-					       redis_feed_request(c, r.p + off, n, ts);
+			int rc = r.to_client ? redis_feed_reply(c, r.p + off, n, ts)
+					     : redis_feed_request(c, r.p + off, n, ts);
 
 			if (rc < 0) {
 				refused = idx;
