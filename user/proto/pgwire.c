@@ -638,20 +638,23 @@ static int read_messages(struct pg_conn *c, struct reader *r, int frontend, cons
 			r->body_len = len - 4;
 			r->body_read = 0;
 			r->kept = 0;
-			/* Keep only what the handlers read. */
+			/* Keep only what the handlers read: statement text, names, the tag and the
+			 * error fields; row data, parameters and COPY data pass uncopied. */
 			switch (r->type) {
 			case 0:
 				r->cap = frontend ? sizeof(c->fe_buf) : 0;
 				break;
 			case 'Q':
 			case 'P':
+				r->cap = frontend ? sizeof(c->fe_buf) : 0;
+				break;
 			case 'B':
-			case 'E':
 			case 'D':
+				r->cap = frontend ? 4 * PG_NAME_CAP : 0;
+				break;
+			case 'E':
 			case 'C':
-				r->cap = frontend ? sizeof(c->fe_buf) : sizeof(c->be_buf);
-				if (!frontend && r->type != 'E' && r->type != 'C')
-					r->cap = 0;
+				r->cap = frontend ? 4 * PG_NAME_CAP : sizeof(c->be_buf);
 				break;
 			default:
 				r->cap = 0;
