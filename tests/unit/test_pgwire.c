@@ -369,6 +369,7 @@ static void test_extended_edges(void)
 	CHECK_INT(cs.v[0].is_error, 1);
 	CHECK_INT(cs.v[0].end_ns, 21);
 	fe.n = 0;
+	MSG(&fe, 'Q', "SELECT 'ignored'\0"); /* the server skips a Query too, until Sync */
 	MSG(&fe, 'P', "\0SELECT 2\0\0\0");
 	MSG(&fe, 'B', "\0\0\0\0\0\0\0\0");
 	MSG(&fe, 'E', "\0\0\0\0\0");
@@ -477,6 +478,23 @@ static void test_large(void)
 	CHECK_INT(cs.v[0].response_bytes, 5 + (64u << 20) + be.n);
 	free(chunk);
 	free(q);
+	pg_conn_free(c);
+	free(cs.v);
+}
+
+/* A pipeline deeper than the requests kept in flight (4096) cannot be followed. */
+static void test_pending_limit(void)
+{
+	struct calls cs = { 0 };
+	struct pg_conn *c = connected(&cs);
+	struct buf fe = { .n = 0 };
+	int rc = 0, i;
+
+	MSG(&fe, 'Q', "SELECT 1\0");
+	for (i = 0; i < 4096 && rc == 0; i++)
+		rc = pg_feed_frontend(c, fe.p, fe.n, 1);
+	CHECK_INT(rc, 0);
+	CHECK_INT(pg_feed_frontend(c, fe.p, fe.n, 1), -1);
 	pg_conn_free(c);
 	free(cs.v);
 }
@@ -597,6 +615,7 @@ int main(void)
 	test_startup_variants();
 	test_extended_edges();
 	test_large();
+	test_pending_limit();
 	test_malformed();
 	test_mutations();
 	return check_summary("test_pgwire");

@@ -33,7 +33,7 @@ static int wire_hex(int ch)
  * a broken test, not a skipped one. */
 static struct wire wire_load(const char *path)
 {
-	struct wire w = { 0 };
+	struct wire w = {0};
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -50,7 +50,7 @@ static struct wire wire_load(const char *path)
 			fprintf(stderr, "%s: bad line\n", path);
 			exit(2);
 		}
-		struct wire_chunk ch = { line[0], malloc(len / 2 + 1), 0 };
+		struct wire_chunk ch = {line[0], malloc(len / 2 + 1), 0};
 
 		for (ssize_t i = 2; i + 1 < len && line[i] != '\n'; i += 2) {
 			int hi = wire_hex(line[i]), lo = wire_hex(line[i + 1]);

@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_MAX_MSG 0x3fffffffu	/* the server's own limit for one message (1 GB) */
-#define PG_MAX_STARTUP 10000u	/* MAX_STARTUP_PACKET_LENGTH */
-#define PG_QUERY_CAP 8192	/* statement text kept for sanitizing; longer is cut with "..." */
-#define PG_NAME_CAP 64		/* statement and portal names (NAMEDATALEN) */
-#define PG_MAX_STMTS 256	/* named prepared statements remembered; the oldest is forgotten */
+#define PG_MAX_MSG     0x3fffffffu /* the server's own limit for one message (1 GB) */
+#define PG_MAX_STARTUP 10000u	   /* MAX_STARTUP_PACKET_LENGTH */
+#define PG_QUERY_CAP   8192 /* statement text kept for sanitizing; longer is cut with "..." */
+#define PG_NAME_CAP    64   /* statement and portal names (NAMEDATALEN) */
+#define PG_MAX_STMTS   256  /* named prepared statements remembered; the oldest is forgotten */
 #define PG_MAX_PORTALS 16
-#define PG_MAX_PENDING 8192	/* requests in flight; a longer pipeline is not followed */
+#define PG_MAX_PENDING 4096 /* requests in flight; a longer pipeline is not followed */
 
-#define PG_PROTO_3 196608u
-#define PG_SSL_REQUEST 80877103u
+#define PG_PROTO_3	  196608u
+#define PG_SSL_REQUEST	  80877103u
 #define PG_GSSENC_REQUEST 80877104u
 #define PG_CANCEL_REQUEST 80877102u
 
@@ -39,14 +39,23 @@ struct stmt {
 	char query[sizeof(((struct pg_call *)0)->query)];
 };
 
-enum pend_kind { PK_QUERY, PK_PARSE, PK_BIND, PK_DESC_STMT, PK_DESC_PORTAL, PK_EXECUTE,
-		 PK_CLOSE, PK_SYNC, PK_FUNC };
+enum pend_kind {
+	PK_QUERY,
+	PK_PARSE,
+	PK_BIND,
+	PK_DESC_STMT,
+	PK_DESC_PORTAL,
+	PK_EXECUTE,
+	PK_CLOSE,
+	PK_SYNC,
+	PK_FUNC
+};
 
 struct pending {
 	enum pend_kind kind;
-	int got_paramdesc;	/* Describe of a statement: 't' seen, 'T' or 'n' still to come */
-	struct pg_call *call;	/* Query, Execute, FunctionCall */
-	struct stmt *parsed;	/* Parse: its statement, reported if the Parse itself fails */
+	int got_paramdesc;    /* Describe of a statement: 't' seen, 'T' or 'n' still to come */
+	struct pg_call *call; /* Query, Execute, FunctionCall */
+	struct stmt *parsed;  /* Parse: its statement, reported if the Parse itself fails */
 };
 
 struct pg_conn {
@@ -55,17 +64,17 @@ struct pg_conn {
 	struct reader fe, be;
 	uint8_t fe_buf[PG_NAME_CAP + PG_QUERY_CAP + 8];
 	uint8_t be_buf[1024];
-	int startup_done;  /* frontend: typed messages from now on */
-	int await_answer;  /* backend: a single-byte answer to SSLRequest/GSSENCRequest comes next */
+	int startup_done; /* frontend: typed messages from now on */
+	int await_answer; /* backend: a single-byte answer to SSLRequest/GSSENCRequest comes next */
 	int is_pg, dead, terminated;
 	char user[64], database[64];
 
 	struct pending *q; /* ring */
 	size_t q_cap, q_head, q_len;
-	uint64_t q_seq;	      /* sequence number of the entry at q_head */
-	uint64_t last_exec;   /* seq + 1 of the last Execute before a Sync, 0 none */
-	uint64_t last_query;  /* seq + 1 of the last Query/FunctionCall, for COPY data */
-	int discarding;	      /* the server skips extended messages until the client's Sync */
+	uint64_t q_seq;	     /* sequence number of the entry at q_head */
+	uint64_t last_exec;  /* seq + 1 of the last Execute before a Sync, 0 none */
+	uint64_t last_query; /* seq + 1 of the last Query/FunctionCall, for COPY data */
+	int discarding;	     /* the server skips extended messages until the client's Sync */
 
 	uint64_t fe_acc, fe_acc_ns; /* request bytes not yet given to a call, and their start */
 	uint64_t be_acc;	    /* response bytes since the last call completed */
@@ -133,7 +142,8 @@ static struct stmt *put_named(struct stmt **tab, unsigned n, unsigned *next, con
 	if (!*slot)
 		*slot = malloc(sizeof(**slot));
 	if (*slot)
-		copy_cstr((*slot)->name, sizeof((*slot)->name), (const uint8_t *)name, strlen(name));
+		copy_cstr((*slot)->name, sizeof((*slot)->name), (const uint8_t *)name,
+			  strlen(name));
 	return *slot;
 }
 
@@ -278,13 +288,9 @@ static int startup_message(struct pg_conn *c, const uint8_t *b, size_t kept, uin
 	return 0;
 }
 
-/* A frontend message that the server answers (or skips while discarding). */
+/* A frontend message that the server answers. */
 static int push_extended(struct pg_conn *c, struct pending *p)
 {
-	if (c->discarding) {
-		pending_free(p);
-		return 0;
-	}
 	if (q_push(c, p) < 0) {
 		pending_free(p);
 		return -1;
@@ -296,10 +302,14 @@ static int frontend_message(struct pg_conn *c, char type, const uint8_t *b, size
 			    uint32_t len, uint64_t ns)
 {
 	uint64_t bytes = (uint64_t)len + 5;
-	struct pending p = { 0 };
+	struct pending p = {0};
 	struct pending *last;
 	char name[PG_NAME_CAP];
 
+	/* While the server skips to Sync after an extended-protocol error it ignores every message,
+	 * a simple Query included (ignore_till_sync in postgres.c). */
+	if (c->discarding && in_set(type, "QFPBDCEHdcf"))
+		return 0;
 	switch (type) {
 	case 'Q': {
 		size_t ql = cstr_len(b, kept);
@@ -310,7 +320,6 @@ static int frontend_message(struct pg_conn *c, char type, const uint8_t *b, size
 			return -1;
 		set_query(p.call->operation, sizeof(p.call->operation), p.call->query,
 			  sizeof(p.call->query), b, ql, ql == kept && kept < len);
-		c->discarding = 0; /* a simple Query is its own Sync */
 		if (q_push(c, &p) < 0) {
 			pending_free(&p);
 			return -1;
@@ -398,10 +407,6 @@ static int frontend_message(struct pg_conn *c, char type, const uint8_t *b, size
 		if (portal) {
 			memcpy(p.call->operation, (*portal)->op, sizeof(p.call->operation));
 			memcpy(p.call->query, (*portal)->query, sizeof(p.call->query));
-		}
-		if (c->discarding) {
-			pending_free(&p);
-			return 0;
 		}
 		if (q_push(c, &p) < 0) {
 			pending_free(&p);
@@ -521,7 +526,8 @@ static int backend_message(struct pg_conn *c, char type, const uint8_t *b, size_
 		switch (type) {
 		case 'C':
 			if (!h->call->command_tag[0])
-				copy_cstr(h->call->command_tag, sizeof(h->call->command_tag), b, kept);
+				copy_cstr(h->call->command_tag, sizeof(h->call->command_tag), b,
+					  kept);
 			return 0;
 		case 'E':
 			if (!h->call->is_error)
@@ -632,20 +638,23 @@ static int read_messages(struct pg_conn *c, struct reader *r, int frontend, cons
 			r->body_len = len - 4;
 			r->body_read = 0;
 			r->kept = 0;
-			/* Keep only what the handlers read. */
+			/* Keep only what the handlers read: statement text, names, the tag and the
+			 * error fields; row data, parameters and COPY data pass uncopied. */
 			switch (r->type) {
 			case 0:
 				r->cap = frontend ? sizeof(c->fe_buf) : 0;
 				break;
 			case 'Q':
 			case 'P':
+				r->cap = frontend ? sizeof(c->fe_buf) : 0;
+				break;
 			case 'B':
-			case 'E':
 			case 'D':
+				r->cap = frontend ? 4 * PG_NAME_CAP : 0;
+				break;
+			case 'E':
 			case 'C':
-				r->cap = frontend ? sizeof(c->fe_buf) : sizeof(c->be_buf);
-				if (!frontend && r->type != 'E' && r->type != 'C')
-					r->cap = 0;
+				r->cap = frontend ? 4 * PG_NAME_CAP : sizeof(c->be_buf);
 				break;
 			default:
 				r->cap = 0;

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RESP_MAX_DEPTH 64	 /* nesting beyond this is not a server we can follow */
-#define RESP_MAX_PENDING 65536	 /* requests waiting for replies that are kept in full */
-#define RESP_MAX_QUEUED 1024	 /* MULTI commands held until EXEC */
-#define RESP_MAX_INLINE 65536	 /* Redis' own limit for an inline command line */
-#define RESP_MAX_AGG (1LL << 40) /* larger counts or lengths are garbage, not data */
-#define RESP_LINE_CAP 64	 /* numbers and the captured part of a short line */
+#define RESP_MAX_DEPTH	 64	     /* nesting beyond this is not a server we can follow */
+#define RESP_MAX_PENDING 4096	     /* requests waiting for replies that are kept in full */
+#define RESP_MAX_QUEUED	 1024	     /* MULTI commands held until EXEC */
+#define RESP_MAX_INLINE	 65536	     /* Redis' own limit for an inline command line */
+#define RESP_MAX_AGG	 (1LL << 40) /* larger counts or lengths are garbage, not data */
+#define RESP_LINE_CAP	 64	     /* numbers and the captured part of a short line */
 
 enum kind {
 	K_PLAIN,
@@ -48,8 +48,10 @@ enum rq_state {
 	RQ_DEAD,
 };
 
-/* How a command names its first key: KEY_AT(n) at argument n, or found by scanning. */
-enum { KEY_NONE = 0, KEY_NUMKEYS = -1, KEY_STREAMS = -2 };
+/* Where a command's first key is: at argument n (n > 0), or found from other arguments: after
+ * a numkeys at argument 2 (EVAL script numkeys key...), after one at argument 1 (ZUNION
+ * numkeys key...), after the STREAMS word (XREAD). */
+enum { KEY_NONE = 0, KEY_NUMKEYS = -1, KEY_STREAMS = -2, KEY_NUMKEYS_FIRST = -3 };
 
 struct rq {
 	enum rq_state st;
@@ -91,6 +93,7 @@ struct frame {
 struct reply {
 	char type; /* of the value itself, attributes before it skipped */
 	int is_error;
+	int is_null;	/* *-1, $-1 or _ at the top */
 	char text[256]; /* the error line, or a short simple string ("QUEUED", "OK") */
 	size_t text_len;
 	char first[16]; /* the first element of an aggregate, when a string */
@@ -131,7 +134,7 @@ struct redis_conn {
 	struct rp rp;
 	struct pending *q; /* ring of requests waiting for replies */
 	size_t q_cap, q_head, q_len;
-	uint64_t q_untracked; /* requests past RESP_MAX_PENDING: replies are consumed unmatched */
+	uint64_t q_untracked;	/* requests past RESP_MAX_PENDING: replies are consumed unmatched */
 	struct pending *queued; /* MULTI commands, in order */
 	size_t n_queued;
 	int in_multi;
@@ -142,6 +145,7 @@ struct redis_conn {
 };
 
 /* Commands that have keys, and where the first one is. Everything else reports no key. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	int pos;
@@ -163,7 +167,7 @@ static const struct {
 	{ "HSET", 1 },		 { "HSETNX", 1 },	  { "HSTRLEN", 1 },	  { "HVALS", 1 },
 	{ "INCR", 1 },		 { "INCRBY", 1 },	  { "INCRBYFLOAT", 1 },	  { "LCS", 1 },
 	{ "LINDEX", 1 },	 { "LINSERT", 1 },	  { "LLEN", 1 },	  { "LMOVE", 1 },
-	{ "LMPOP", KEY_NUMKEYS - 10 }, { "LPOP", 1 },	  { "LPOS", 1 },	  { "LPUSH", 1 },
+	{ "LMPOP", KEY_NUMKEYS_FIRST }, { "LPOP", 1 },	  { "LPOS", 1 },	  { "LPUSH", 1 },
 	{ "LPUSHX", 1 },	 { "LRANGE", 1 },	  { "LREM", 1 },	  { "LSET", 1 },
 	{ "LTRIM", 1 },		 { "MGET", 1 },		  { "MOVE", 1 },	  { "MSET", 1 },
 	{ "MSETNX", 1 },	 { "OBJECT", 2 },	  { "PERSIST", 1 },	  { "PEXPIRE", 1 },
@@ -173,7 +177,7 @@ static const struct {
 	{ "RPUSH", 1 },		 { "RPUSHX", 1 },	  { "SADD", 1 },	  { "SCARD", 1 },
 	{ "SDIFF", 1 },		 { "SDIFFSTORE", 1 },	  { "SET", 1 },		  { "SETBIT", 1 },
 	{ "SETEX", 1 },		 { "SETNX", 1 },	  { "SETRANGE", 1 },	  { "SINTER", 1 },
-	{ "SINTERCARD", KEY_NUMKEYS - 10 }, { "SINTERSTORE", 1 }, { "SISMEMBER", 1 }, { "SMEMBERS", 1 },
+	{ "SINTERCARD", KEY_NUMKEYS_FIRST }, { "SINTERSTORE", 1 }, { "SISMEMBER", 1 }, { "SMEMBERS", 1 },
 	{ "SMISMEMBER", 1 },	 { "SMOVE", 1 },	  { "SORT", 1 },	  { "SORT_RO", 1 },
 	{ "SPOP", 1 },		 { "SRANDMEMBER", 1 },	  { "SREM", 1 },	  { "SSCAN", 1 },
 	{ "STRLEN", 1 },	 { "SUBSTR", 1 },	  { "SUNION", 1 },	  { "SUNIONSTORE", 1 },
@@ -182,20 +186,16 @@ static const struct {
 	{ "XCLAIM", 1 },	 { "XDEL", 1 },		  { "XGROUP", 2 },	  { "XINFO", 2 },
 	{ "XLEN", 1 },		 { "XPENDING", 1 },	  { "XRANGE", 1 },	  { "XREAD", KEY_STREAMS },
 	{ "XREADGROUP", KEY_STREAMS }, { "XREVRANGE", 1 }, { "XSETID", 1 },	  { "XTRIM", 1 },
-	{ "ZADD", 1 },		 { "ZCARD", 1 },	  { "ZCOUNT", 1 },	  { "ZDIFF", KEY_NUMKEYS - 10 },
-	{ "ZDIFFSTORE", 1 },	 { "ZINCRBY", 1 },	  { "ZINTER", KEY_NUMKEYS - 10 },
-	{ "ZINTERCARD", KEY_NUMKEYS - 10 }, { "ZINTERSTORE", 1 }, { "ZLEXCOUNT", 1 },
-	{ "ZMPOP", KEY_NUMKEYS - 10 }, { "ZMSCORE", 1 },  { "ZPOPMAX", 1 },	  { "ZPOPMIN", 1 },
+	{ "ZADD", 1 },		 { "ZCARD", 1 },	  { "ZCOUNT", 1 },	  { "ZDIFF", KEY_NUMKEYS_FIRST },
+	{ "ZDIFFSTORE", 1 },	 { "ZINCRBY", 1 },	  { "ZINTER", KEY_NUMKEYS_FIRST },
+	{ "ZINTERCARD", KEY_NUMKEYS_FIRST }, { "ZINTERSTORE", 1 }, { "ZLEXCOUNT", 1 },
+	{ "ZMPOP", KEY_NUMKEYS_FIRST }, { "ZMSCORE", 1 },  { "ZPOPMAX", 1 },	  { "ZPOPMIN", 1 },
 	{ "ZRANDMEMBER", 1 },	 { "ZRANGE", 1 },	  { "ZRANGEBYLEX", 1 },	  { "ZRANGEBYSCORE", 1 },
 	{ "ZRANGESTORE", 1 },	 { "ZRANK", 1 },	  { "ZREM", 1 },	  { "ZREMRANGEBYLEX", 1 },
 	{ "ZREMRANGEBYRANK", 1 }, { "ZREMRANGEBYSCORE", 1 }, { "ZREVRANGE", 1 },  { "ZREVRANGEBYLEX", 1 },
 	{ "ZREVRANGEBYSCORE", 1 }, { "ZREVRANK", 1 },	  { "ZSCAN", 1 },	  { "ZSCORE", 1 },
-	{ "ZUNION", KEY_NUMKEYS - 10 }, { "ZUNIONSTORE", 1 },
+	{ "ZUNION", KEY_NUMKEYS_FIRST }, { "ZUNIONSTORE", 1 },
 };
-
-/* Commands whose numkeys comes first (ZUNION 2 a b, LMPOP 2 a b LEFT), marked KEY_NUMKEYS-10 in
- * the table: numkeys at argument 1, first key at 2. EVAL-like ones have the script first. */
-#define KEY_NUMKEYS_FIRST (KEY_NUMKEYS - 10)
 
 /* Commands known without keys, for sniffing inline commands; the key table covers the rest. */
 static const char *const keyless[] = {
@@ -209,6 +209,7 @@ static const char *const keyless[] = {
 	"ACL",	  "SHUTDOWN", "LOLWUT",	 "FAILOVER", "BGREWRITEAOF", "MODULE",	 "SYNC",
 	"PSYNC",
 };
+/* clang-format on */
 
 static int key_position(const char *cmd)
 {
@@ -333,8 +334,8 @@ static void rq_arg_done(struct redis_conn *c)
 	struct pending *p = &r->p;
 
 	if (r->arg == 0) {
-		size_t n = r->cur_len < sizeof(p->call.command) - 1 ? r->cur_len :
-								       sizeof(p->call.command) - 1;
+		size_t n = r->cur_len < sizeof(p->call.command) - 1 ? r->cur_len
+								    : sizeof(p->call.command) - 1;
 
 		for (size_t i = 0; i < n; i++) {
 			char ch = r->cur[i];
@@ -377,8 +378,9 @@ static void rq_arg_done(struct redis_conn *c)
 
 		if ((r->key_pos == KEY_NUMKEYS && r->arg == 2) ||
 		    (r->key_pos == KEY_NUMKEYS_FIRST && r->arg == 1))
-			r->key_pos = parse_ll(r->cur, r->cur_len, &nk) == 0 && nk > 0 ?
-					     (int)r->arg + 1 : KEY_NONE;
+			r->key_pos = parse_ll(r->cur, r->cur_len, &nk) == 0 && nk > 0
+					 ? (int)r->arg + 1
+					 : KEY_NONE;
 		else if (r->key_pos == KEY_STREAMS && ieq(r->cur, r->cur_len, "STREAMS"))
 			r->key_pos = (int)r->arg + 1;
 	}
@@ -587,8 +589,8 @@ static void set_error(struct redis_call *call, const char *text, size_t n)
 
 static int family_of(const char *w, size_t n, int *unsub)
 {
-	static const char *const words[] = { "SUBSCRIBE",   "PSUBSCRIBE",   "SSUBSCRIBE",
-					     "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE" };
+	static const char *const words[] = {"SUBSCRIBE",   "PSUBSCRIBE",   "SSUBSCRIBE",
+					    "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"};
 
 	for (int i = 0; i < 6; i++)
 		if (ieq(w, n, words[i])) {
@@ -643,7 +645,8 @@ static void reply_done(struct redis_conn *c, uint64_t ts)
 	if (rep->type == '>')
 		return; /* out-of-band: messages, invalidations */
 	if (rep->type == '*' && c->proto != 3 && c->sub_total > 0 && rep->first_set &&
-	    (ieq(rep->first, rep->first_len, "MESSAGE") || ieq(rep->first, rep->first_len, "PMESSAGE") ||
+	    (ieq(rep->first, rep->first_len, "MESSAGE") ||
+	     ieq(rep->first, rep->first_len, "PMESSAGE") ||
 	     ieq(rep->first, rep->first_len, "SMESSAGE")))
 		return; /* a RESP2 message while subscribed */
 	if (!h) {
@@ -667,7 +670,7 @@ static void reply_done(struct redis_conn *c, uint64_t ts)
 		break;
 	case K_EXEC:
 		/* The queued commands ran only when EXEC answers with an array. */
-		if (c->in_multi && rep->type == '*' && !rep->is_error)
+		if (c->in_multi && rep->type == '*' && !rep->is_null)
 			for (size_t i = 0; i < c->n_queued; i++) {
 				c->queued[i].call.end_ns = ts;
 				emit(c, &c->queued[i].call);
@@ -709,7 +712,8 @@ static void element_done(struct redis_conn *c, long long idx)
 	struct pending *h = q_front(c);
 
 	/* An error inside EXEC's array belongs to the queued command at that index. */
-	if (rp->r.elem_error && h && h->kind == K_EXEC && c->in_multi && idx < (long long)c->n_queued)
+	if (rp->r.elem_error && h && h->kind == K_EXEC && c->in_multi &&
+	    idx < (long long)c->n_queued)
 		set_error(&c->queued[idx].call, rp->r.elem_text, rp->r.elem_text_len);
 	rp->r.elem_error = 0;
 	rp->r.elem_text_len = 0;
@@ -729,7 +733,8 @@ static void value_done(struct redis_conn *c, int was_attr, uint64_t ts)
 			return;
 		}
 		if (was_attr)
-			return; /* an attribute annotates the value that follows it in the same slot */
+			return; /* an attribute annotates the value that follows it in the same slot
+				 */
 		struct frame *f = &rp->stack[rp->sp - 1];
 
 		if (rp->sp == 1 && f->type != '|')
@@ -832,6 +837,7 @@ static int rp_line_done(struct redis_conn *c, uint64_t ts)
 	case '_':
 		if (len != 0)
 			return -1;
+		rp->r.is_null |= rp->sp == 0;
 		if (top_idx(rp) == 1)
 			rp->r.second_nil = 1;
 		value_done(c, 0, ts);
@@ -846,6 +852,7 @@ static int rp_line_done(struct redis_conn *c, uint64_t ts)
 	if (rp->line_long || parse_ll(rp->line, len, &v) < 0)
 		return -1;
 	if (v == -1 && (t == '$' || t == '*')) { /* RESP2 nulls */
+		rp->r.is_null |= rp->sp == 0;
 		if (top_idx(rp) == 1)
 			rp->r.second_nil = 1;
 		value_done(c, 0, ts);
@@ -912,7 +919,8 @@ int redis_feed_reply(struct redis_conn *c, const uint8_t *p, size_t n, uint64_t 
 			const uint8_t *nl = memchr(p + i, '\n', n - i);
 			size_t take = nl ? (size_t)(nl - (p + i)) : n - i;
 
-			/* Simple strings and errors may be long: keep their start, skip the rest. */
+			/* Simple strings and errors may be long: keep their start, skip the rest.
+			 */
 			if (rp->type == '+' || rp->type == '-')
 				rp_capture(rp, p + i, take);
 			for (size_t k = 0; k < take && rp->line_len < sizeof(rp->line); k++)
@@ -929,7 +937,8 @@ int redis_feed_reply(struct redis_conn *c, const uint8_t *p, size_t n, uint64_t 
 			i++;
 			rp->r.bytes++;
 			rp->st = RP_TYPE;
-			/* The '\r' before '\n' is not text; it was captured only if all of it was. */
+			/* The '\r' before '\n' is not text; it was captured only if all of it was.
+			 */
 			size_t *cl = capture_len(rp);
 
 			if (cl && rp->line_total && rp->line_last == '\r' && *cl == rp->line_total)
@@ -939,7 +948,8 @@ int redis_feed_reply(struct redis_conn *c, const uint8_t *p, size_t n, uint64_t 
 			break;
 		}
 		case RP_BULK_DATA: {
-			size_t take = n - i < (uint64_t)rp->bulk_left ? n - i : (size_t)rp->bulk_left;
+			size_t take =
+			    n - i < (uint64_t)rp->bulk_left ? n - i : (size_t)rp->bulk_left;
 
 			rp_capture(rp, p + i, take);
 			rp->bulk_left -= take;

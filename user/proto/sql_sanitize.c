@@ -97,8 +97,9 @@ static size_t skip_number(const char *s, size_t len, size_t i)
 	while (i < len) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if ((ch == 'e' || ch == 'E') && i + 1 < len && (s[i + 1] == '+' || s[i + 1] == '-') &&
-		    i + 2 < len && is_digit((unsigned char)s[i + 2]))
+		if ((ch == 'e' || ch == 'E') && i + 1 < len &&
+		    (s[i + 1] == '+' || s[i + 1] == '-') && i + 2 < len &&
+		    is_digit((unsigned char)s[i + 2]))
 			i += 2;
 		else if (is_ident_char(ch) || ch == '.')
 			i++;
@@ -110,7 +111,7 @@ static size_t skip_number(const char *s, size_t len, size_t i)
 
 void sql_sanitize(const char *sql, size_t len, char *out, size_t outlen, char *op, size_t opcap)
 {
-	struct out o = { out, outlen, 0, 0 };
+	struct out o = {out, outlen, 0, 0};
 	int op_done = 0, pending_space = 0;
 	size_t i = 0, oplen = 0;
 
@@ -163,12 +164,13 @@ void sql_sanitize(const char *sql, size_t len, char *out, size_t outlen, char *o
 			put(&o, '?');
 		} else if (ch == '"') {
 			i = skip_quoted(sql, len, i, '"', 0);
-			while (start < i)
-				put(&o, sql[start++]);
+			for (; start < i; start++)
+				put(&o, is_space((unsigned char)sql[start]) ? ' ' : sql[start]);
 		} else if (ch == '$' && dollar_tag(sql, len, i)) {
 			i = skip_dollar(sql, len, i, dollar_tag(sql, len, i));
 			put(&o, '?');
-		} else if (is_digit(ch) || (ch == '.' && i + 1 < len && is_digit((unsigned char)sql[i + 1]))) {
+		} else if (is_digit(ch) ||
+			   (ch == '.' && i + 1 < len && is_digit((unsigned char)sql[i + 1]))) {
 			i = skip_number(sql, len, i);
 			put(&o, '?');
 		} else if (is_ident_start(ch)) {
@@ -178,8 +180,8 @@ void sql_sanitize(const char *sql, size_t len, char *out, size_t outlen, char *o
 			/* E'..', N'..', B'..', X'..' and U&'..' are string constants, not names. */
 			int prefix = i < len && sql[i] == '\'' && n == 1 &&
 				     strchr("EeNnBbXx", sql[start]) != NULL;
-			int uamp = n == 1 && (sql[start] == 'U' || sql[start] == 'u') && i + 1 < len &&
-				   sql[i] == '&' && sql[i + 1] == '\'';
+			int uamp = n == 1 && (sql[start] == 'U' || sql[start] == 'u') &&
+				   i + 1 < len && sql[i] == '&' && sql[i + 1] == '\'';
 
 			if (prefix || uamp) {
 				int esc = sql[start] == 'E' || sql[start] == 'e';
