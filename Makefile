@@ -9,21 +9,23 @@ PYTHON    := /usr/bin/python3
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-# The version lives in VERSION; a git checkout adds what git describe says.
-VERSION_STR := $(shell cat VERSION)$(shell git describe --always --dirty 2>/dev/null | \
-		sed -e 's/^/ (git /' -e 's/$$/)/')
+# The version lives in VERSION (every object gets it as PYSPAN_VERSION); a git checkout adds
+# what git describe says to --version only.
+VERSION   := $(shell cat VERSION)
+GIT_DESC  := $(shell git describe --always --dirty 2>/dev/null | sed -e 's/^/ (git /' -e 's/$$/)/')
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
-INCLUDES  := -Iinclude -Iuser -I$(BUILD)
+INCLUDES  := -Iinclude -Iuser -I$(BUILD) -DPYSPAN_VERSION='"$(VERSION)"'
 LDLIBS    := -lbpf -lelf -lz -lcjson -lcurl -lcrypto -lm
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
 	     libcurl4-openssl-dev pkg-config make gcc libc6-dev
-DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore libcap2-bin \
-	     util-linux
+DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore \
+	     python3-psycopg2 python3-redis python3-requests postgresql redis-server openssl \
+	     libcap2-bin util-linux
 # Only `make image-test` needs these: building and running the container image.
 DEB_IMAGE := podman buildah debootstrap runc
 DEB_BENCH := wrk python3-aws-xray-sdk
@@ -58,19 +60,19 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vm
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
-# Rewritten only when the version changes, so that only cli.o is rebuilt then.
+# Rewritten only when git describe changes, so that only cli.o is rebuilt then.
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
-	@echo '#define PYSPAN_VERSION "$(VERSION_STR)"' > $@.tmp
+	@echo '#define PYSPAN_GIT "$(GIT_DESC)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(BUILD)/user/cli.o $(BUILD)/san/user/cli.o: $(BUILD)/version.h
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/*/*.h include/*.h) $(SKELS)
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/*/*.h include/*.h) $(SKELS) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -c $< -o $@
 
-$(BUILD)/san/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h)
+$(BUILD)/san/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -c $< -o $@
 
@@ -89,7 +91,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 fuzz_links  = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(shell sed -n 's|^// fuzz-links:||p' $(1)))
 
-$(BUILD)/fuzz/obj/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h)
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(INCLUDES) -c $< -o $@
 

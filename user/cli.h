@@ -7,6 +7,11 @@
 #include "redact.h"
 #include "sampling.h"
 
+/* PYSPAN_VERSION comes from the VERSION file: make passes it to every object. */
+#ifndef PYSPAN_VERSION
+#error "PYSPAN_VERSION is not defined: build with make, which reads it from VERSION"
+#endif
+
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
 #define CLI_MAX_FOLLOW 16 /* values of each of --comm, --exe, --cgroup, --container */
@@ -44,6 +49,11 @@ struct config {
 	/* --[no-]exit-when-gone: -1 until parsed, then 1 when pyspan stops once no traced process
 	 * is left (the default with --pid alone), 0 when it waits for new matches. */
 	int exit_when_gone;
+	const char *rollbar_access_token; /* ROLLBAR_ACCESS_TOKEN, else the config file's */
+	const char *rollbar_environment;  /* --rollbar-environment */
+	const char *rollbar_code_version; /* --rollbar-code-version; NULL: service_version */
+	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
+	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
 	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
 	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
 	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
@@ -68,6 +78,7 @@ struct config {
 	uint32_t stats_interval_s;    /* --stats N: a status line on stderr every N s; 0 none */
 	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
 	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
+	int redis_redact_keys;        /* --redis-redact-keys: Redis keys never leave the host */
 };
 
 /* Does cfg follow processes by name, executable, cgroup or container? */

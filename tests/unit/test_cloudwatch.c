@@ -18,7 +18,7 @@ static void test_limits(void)
 	CHECK_INT(l.batch_base_bytes, 0);
 	CHECK_INT(l.batch_max_items, 10000);
 	CHECK_INT(l.sort_by_key, 1);
-	CHECK_INT(l.batch_max_key_span, 24ll * 3600 * 1000 - 1);
+	CHECK_INT(l.batch_max_key_span, (24ll * 3600 * 1000 - 1) * 1000); /* microsecond keys */
 	CHECK_INT(CW_EVENT_MAX + CW_EVENT_OVERHEAD, 262144);
 }
 
@@ -143,8 +143,8 @@ static void test_log_message(void)
 
 static void test_put_body_and_errors(void)
 {
-	struct delivery_item a = { .data = "first \"q\"", .len = 9, .key = 1000 };
-	struct delivery_item b = { .data = "second", .len = 6, .key = 1001 };
+	struct delivery_item a = { .data = "first \"q\"", .len = 9, .key = 1000000 };
+	struct delivery_item b = { .data = "second", .len = 6, .key = 1001999 };
 	struct delivery_item *items[] = { &a, &b };
 	char *body = cw_put_body("/g", "s", items, 2);
 	char code[64], msg[128];

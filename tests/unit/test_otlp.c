@@ -289,10 +289,10 @@ static void test_requests(void)
 	/* One entry per resource, first seen first; records keep queue order within it. */
 	CHECK_STR(body, "{\"resourceSpans\":["
 			"{\"resource\":{\"attributes\":[1]},\"scopeSpans\":[{\"scope\":"
-			"{\"name\":\"pyspan\",\"version\":\"0.1.0\"},\"spans\":["
+			"{\"name\":\"pyspan\",\"version\":\"" PYSPAN_VERSION "\"},\"spans\":["
 			"{\"spanId\":\"a\"},{\"spanId\":\"c\"}]}]},"
 			"{\"resource\":{\"attributes\":[2]},\"scopeSpans\":[{\"scope\":"
-			"{\"name\":\"pyspan\",\"version\":\"0.1.0\"},\"spans\":["
+			"{\"name\":\"pyspan\",\"version\":\"" PYSPAN_VERSION "\"},\"spans\":["
 			"{\"spanId\":\"b\"}]}]}]}");
 	free(body);
 	free(rq.body);

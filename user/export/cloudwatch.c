@@ -67,8 +67,9 @@ void cw_limits(struct delivery_limits *l)
 	l->batch_max_bytes = CW_BATCH_MAX_BYTES;
 	l->item_overhead = CW_EVENT_OVERHEAD;
 	l->batch_base_bytes = 0; /* the service counts messages only, not the envelope */
-	/* "may not span more than 24 hours": stay a millisecond inside it */
-	l->batch_max_key_span = CW_BATCH_MAX_SPAN_MS - 1;
+	/* Keys are microseconds, so lines written within one millisecond keep their order in a
+	 * batch; "may not span more than 24 hours": stay a millisecond inside it. */
+	l->batch_max_key_span = (CW_BATCH_MAX_SPAN_MS - 1) * 1000ull;
 	l->sort_by_key = 1;
 	l->batch_wait_ms = BATCH_WAIT_MS;
 	l->max_inflight = 1; /* one stream, batches in order */
@@ -288,7 +289,7 @@ char *cw_put_body(const char *group, const char *stream, struct delivery_item **
 		cJSON *e = cJSON_CreateObject();
 
 		/* data holds a NUL after its len bytes, and no NUL before (cw_utf8_clean) */
-		cJSON_AddNumberToObject(e, "timestamp", (double)items[i]->key);
+		cJSON_AddNumberToObject(e, "timestamp", (double)(items[i]->key / 1000));
 		cJSON_AddStringToObject(e, "message", items[i]->data);
 		cJSON_AddItemToArray(arr, e);
 	}
@@ -529,9 +530,9 @@ static void result(void *ctx, struct delivery_item **items, int n, const struct 
 
 /* One message into the queue: timestamps the service would refuse are dropped and counted;
  * a message over the event size goes as several events. Takes msg. */
-static void add_event(struct cw *c, uint64_t ts_ms, char *msg, size_t len)
+static void add_event(struct cw *c, uint64_t ts_us, char *msg, size_t len)
 {
-	enum cw_age age = cw_check_age(ts_ms, wall_ms());
+	enum cw_age age = cw_check_age(ts_us / 1000, wall_ms());
 	size_t off = 0;
 
 	if (age != CW_AGE_OK || len == 0) {
@@ -544,7 +545,7 @@ static void add_event(struct cw *c, uint64_t ts_ms, char *msg, size_t len)
 		return;
 	}
 	if (len <= CW_EVENT_MAX) {
-		delivery_add(c->q, msg, len, ts_ms, "");
+		delivery_add(c->q, msg, len, ts_us, "");
 		return;
 	}
 	c->split++;
@@ -559,19 +560,19 @@ static void add_event(struct cw *c, uint64_t ts_ms, char *msg, size_t len)
 		}
 		memcpy(piece, msg + off, n);
 		piece[n] = '\0';
-		delivery_add(c->q, piece, n, ts_ms, "");
+		delivery_add(c->q, piece, n, ts_us, "");
 		off += n;
 	}
 	free(msg);
 }
 
-static void add_text(struct cw *c, uint64_t ts_ms, char *json)
+static void add_text(struct cw *c, uint64_t ts_us, char *json)
 {
 	if (!json) {
 		c->ex.dropped++;
 		return;
 	}
-	add_event(c, ts_ms, json, strlen(json));
+	add_event(c, ts_us, json, strlen(json));
 }
 
 static void on_span(struct exporter *ex, const struct span *s)
@@ -580,7 +581,7 @@ static void on_span(struct exporter *ex, const struct span *s)
 
 	if (s->kind != SPAN_SERVER)
 		return;
-	add_text(c, s->end_unix_ns / 1000000ull, cw_request_message(s));
+	add_text(c, s->end_unix_ns / 1000ull, cw_request_message(s));
 	if (c->emf)
 		emf_add(c->emf, s->service_name, s->route, s->status,
 			s->end_unix_ns > s->start_unix_ns ?
@@ -592,7 +593,7 @@ static void on_log(struct exporter *ex, const struct log_record *r)
 {
 	struct cw *c = (struct cw *)ex;
 
-	add_text(c, r->time_unix_ns / 1000000ull, cw_log_message(r));
+	add_text(c, r->time_unix_ns / 1000ull, cw_log_message(r));
 }
 
 struct emf_out {
@@ -604,7 +605,7 @@ static void emf_doc(void *arg, char *doc)
 {
 	struct emf_out *o = arg;
 
-	add_text(o->c, o->ts, doc);
+	add_text(o->c, o->ts * 1000ull, doc); /* ms to the queue's microseconds */
 }
 
 static void emf_emit(struct cw *c, uint64_t now)

@@ -19,7 +19,7 @@
 #define QUEUE_MAX_BYTES (16u << 20)
 #define RETRY_AFTER_MAX_S 60      /* libhoney honours Retry-After only below a minute */
 #define RETRY_AFTER_DEFAULT_S 1.0
-#define USER_AGENT "pyspan/0.1.0"
+#define USER_AGENT "pyspan/" PYSPAN_VERSION
 
 struct hny;
 

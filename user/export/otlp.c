@@ -14,7 +14,6 @@
 #define BATCH_MAX_BYTES (4u << 20) /* well under the 64 MiB the spec lets a client send */
 #define BATCH_WAIT_MS 1000
 #define QUEUE_MAX_BYTES (16u << 20)
-#define PYSPAN_VERSION "0.1.0"
 #define USER_AGENT "pyspan/" PYSPAN_VERSION
 
 struct otlp;
