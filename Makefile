@@ -33,7 +33,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
 
-.PHONY: all deps test unit e2e demo bench clean vmlinux format
+.PHONY: all deps test unit e2e demo bench clean vmlinux format fuzz
 
 all: pyspan
 
@@ -59,6 +59,39 @@ $(BUILD)/san/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h)
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -Itests/unit -o $@ $< $(SAN_OBJS) $(LDLIBS)
+
+# Fuzzing: tests/fuzz/fuzz_NAME.c is one libFuzzer harness. Its "// fuzz-links: FILE.c ..."
+# lines name the user/ sources it links, "// fuzz-corpus: DIR ..." lines its seed inputs and
+# "// fuzz-flags: ..." extra libFuzzer options; the sources are built here with the harness's
+# sanitizers, apart from the unit-test objects.
+FUZZ_RUNS  ?= 1000000
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=undefined
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+fuzz_links  = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(shell sed -n 's|^// fuzz-links:||p' $(1)))
+
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(INCLUDES) -c $< -o $@
+
+define FUZZ_RULE
+$(BUILD)/fuzz/$(1): tests/fuzz/$(1).c $(call fuzz_links,tests/fuzz/$(1).c)
+	@mkdir -p $$(dir $$@)
+	$$(CLANG) $$(FUZZ_FLAGS) -fsanitize=fuzzer $$(WARN) $$(INCLUDES) -Itests/fuzz -o $$@ \
+		$$< $$(filter %.o,$$^) $$(LDLIBS)
+endef
+$(foreach f,$(FUZZ_SRCS),$(eval $(call FUZZ_RULE,$(basename $(notdir $(f))))))
+
+# Line-table seeds from the unit-test fixtures: first line and offset (2 x int32 LE), table.
+$(BUILD)/fuzz/seeds/linetable: $(wildcard tests/unit/fixtures/linetables/*.txt)
+	@mkdir -p $@
+	$(PYTHON) tests/fuzz/linetable_seeds.py $@ $^
+
+# Each harness for FUZZ_RUNS inputs; a crash fails the target and leaves its input in
+# build/fuzz/crashes/.
+fuzz: $(FUZZ_BINS) $(BUILD)/fuzz/seeds/linetable
+	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh $(FUZZ_BINS)
 
 # Install what is missing, once: dpkg-query answers without touching the network.
 deps:

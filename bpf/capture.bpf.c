@@ -16,6 +16,8 @@ const volatile __u32 capture_bytes = CAPTURE_DEFAULT;
  * most of pyspan's cost per request. Userspace also polls on a short timeout, so a quiet
  * service's spans still come out within that timeout. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* --log-files: writes to regular files are looked at too (else the branch is dead code). */
+const volatile __u32 log_files_on = 0;
 
 #define MSG_PEEK_FLAG 2
 #define EINPROGRESS_ERR 115
@@ -74,6 +76,22 @@ struct {
 	__type(key, struct conn_key);
 	__type(value, struct conn_val);
 } conns SEC(".maps");
+
+/* Userspace's verdict on a non-socket fd that was written to: a log file to send or not.
+ * file 0 means just decided: the next write binds it to the open file it saw, so a reused fd
+ * whose close was missed asks again. Deleted on close. */
+struct log_fd_val {
+	__u64 file;
+	__u32 allowed;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_LOG_FDS);
+	__type(key, struct conn_key);
+	__type(value, struct log_fd_val);
+} log_fds SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -205,6 +223,25 @@ static __always_inline struct conn_val *conn_get(__u64 pid_tgid, __u32 fd, __u32
 	return bpf_map_lookup_elem(&conns, &key);
 }
 
+/* Should a write to this non-socket fd be sent? -1 no, 0 yes, EVF_FD_UNKNOWN: send it and
+ * let userspace decide (the first write to each file costs one lookup in /proc). */
+static __always_inline int log_fd_verdict(__u64 pid_tgid, __u32 fd)
+{
+	struct conn_key key = { .tgid = pid_tgid >> 32, .fd = fd };
+	struct conn_val *cv = bpf_map_lookup_elem(&conns, &key);
+	struct log_fd_val *lv = bpf_map_lookup_elem(&log_fds, &key);
+	__u64 file = cv ? cv->file : 0;
+
+	if (lv) {
+		if (!lv->file)
+			lv->file = file;
+		if (lv->file == file)
+			return lv->allowed ? 0 : -1;
+		bpf_map_delete_elem(&log_fds, &key);
+	}
+	return EVF_FD_UNKNOWN;
+}
+
 static __always_inline int io_enter(struct trace_event_raw_sys_enter *ctx, __u32 syscall,
 				    __u32 dir, __u32 shape)
 {
@@ -266,7 +303,7 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	struct ev_data *e;
 	long ret = ctx->ret;
 	__u64 iov = 0, nvec = 0, conn_id = 0;
-	__u32 n = 0;
+	__u32 n = 0, flags = 0;
 
 	ap = bpf_map_lookup_elem(&active_io_args, &pid_tgid);
 	if (!ap)
@@ -276,11 +313,20 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ret <= 0)
 		return 0;
 	c = conn_get(pid_tgid, a.fd, ROLE_UNKNOWN);
-	if (c)
+	if (c) {
 		conn_id = c->conn_id;
-	else if (!(a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2)))
-		return 0; /* stdout and stderr are read even when they are not sockets: the
-			   * service's error log, with its tracebacks, is written there */
+	} else if (!(a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2))) {
+		/* stdout and stderr are read even when they are not sockets: the service's
+		 * error log, with its tracebacks, is written there; so are log files. */
+		int v;
+
+		if (!log_files_on || a.dir != DIR_EGRESS)
+			return 0;
+		v = log_fd_verdict(pid_tgid, a.fd);
+		if (v < 0)
+			return 0;
+		flags = (__u32)v;
+	}
 	/* A write to stdout/stderr is where frameworks log the exception that fails a request,
 	 * from inside the except block: the one moment it can be read without a uprobe. */
 	if (a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2))
@@ -325,7 +371,7 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	e->dir = a.dir;
 	e->cap_len = n;
 	e->syscall = a.syscall;
-	e->_pad = 0;
+	e->flags = flags;
 	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
@@ -456,6 +502,8 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 
 	if (!is_traced(key.tgid))
 		return 0;
+	if (log_files_on)
+		bpf_map_delete_elem(&log_fds, &key);
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
 		return 0;

@@ -73,9 +73,12 @@ struct ev_data {
 	__u32 dir;       /* enum ev_dir */
 	__u32 cap_len;   /* bytes captured in data[], at most the configured capture size */
 	__u32 syscall;   /* enum ev_syscall */
-	__u32 _pad;
+	__u32 flags;     /* EVF_* */
 	__u8 data[]; /* cap_len bytes: the first bytes the syscall moved */
 };
+
+/* A write to a descriptor BPF has no log-file verdict for: userspace decides and tells it. */
+#define EVF_FD_UNKNOWN 1
 
 struct ev_conn {
 	struct ev_header h;

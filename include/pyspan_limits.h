@@ -13,6 +13,7 @@
 #define MAX_ACTIVE_IO 16384 /* syscalls in flight across all traced threads */
 #define MAX_CONNS 65536     /* socket fds known across all traced processes */
 #define RINGBUF_DEFAULT_MB 32
+#define MAX_LOG_FDS 16384   /* file descriptors with a log-file verdict (--log-files) */
 
 /* Python exceptions read from the interpreter. */
 #define PYEXC_MAX_CHAIN 4       /* the exception and up to 3 causes/contexts */

@@ -14,6 +14,8 @@
 #include "capture.h"
 #include "dispatch.h"
 #include "log.h"
+#include "log_files.h"
+#include "metrics.h"
 #include "proc.h"
 #include "pyexc.h"
 #include "record.h"
@@ -26,16 +28,10 @@ struct capture {
 	int traced;
 };
 
-static const char *const drop_names[DROP__COUNT] = {
-	[DROP_RINGBUF_DATA] = "ringbuf_data", [DROP_RINGBUF_CONN] = "ringbuf_conn",
-	[DROP_RINGBUF_PROC] = "ringbuf_proc", [DROP_PIDS_FULL] = "pids_full",
-	[DROP_ARGS_FULL] = "args_full",	      [DROP_CONNS_FULL] = "conns_full",
-	[DROP_READ_FAULT] = "read_fault",
-};
-
+/* One table of names for the summary, --stats and the metrics endpoint. */
 const char *capture_drop_name(int cause)
 {
-	return cause >= 0 && cause < DROP__COUNT ? drop_names[cause] : "unknown";
+	return metrics_drop_name(cause);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -83,6 +79,21 @@ static void on_proc_gone_fd(uint32_t pid, uint32_t fd, void *arg)
 	} key = { pid, fd };
 
 	bpf_map_delete_elem(bpf_map__fd(cap->skel->maps.conns), &key);
+}
+
+/* userspace's verdict on a file descriptor the BPF side asked about (--log-files). */
+static void on_log_fd_decided(uint32_t pid, uint32_t fd, int allowed, void *arg)
+{
+	struct capture *cap = arg;
+	struct {
+		uint32_t tgid, fd;
+	} key = { pid, fd };
+	struct {
+		uint64_t file;
+		uint32_t allowed, pad;
+	} val = { 0, allowed ? 1 : 0, 0 };
+
+	bpf_map_update_elem(bpf_map__fd(cap->skel->maps.log_fds), &key, &val, BPF_ANY);
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -161,6 +172,7 @@ struct capture *capture_open(const struct capture_opts *o)
 	if (cap->skel->rodata->wakeup_bytes > (1 << 20))
 		cap->skel->rodata->wakeup_bytes = 1 << 20;
 	bpf_map__set_max_entries(cap->skel->maps.events, o->ringbuf_mb << 20);
+	cap->skel->rodata->log_files_on = o->log_files ? 1 : 0;
 
 	err = capture_bpf__load(cap->skel);
 	if (err) {
@@ -181,6 +193,8 @@ struct capture *capture_open(const struct capture_opts *o)
 		}
 	}
 	dispatch_set_fd_gone(on_proc_gone_fd, cap);
+	if (o->log_files)
+		log_files_set_decide(on_log_fd_decided, cap);
 	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.events), handle_event, cap, NULL);
 	if (!cap->rb) {
 		log_msg("cannot open the ring buffer: %s", strerror(errno));

@@ -12,6 +12,7 @@ struct capture_opts {
 	uint32_t capture_bytes;
 	uint32_t ringbuf_mb;
 	const char *record_path; /* NULL, or where to write every record as it arrives */
+	int log_files;           /* --log-files given: writes to regular files are looked at */
 };
 
 struct capture;

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "config_file.h"
 #include "config_print.h"
+#include "export/otel_kv.h"
 #include "options.h"
 
 #define PYSPAN_VERSION "0.1.0"
@@ -34,27 +35,73 @@ static const char usage_text[] =
 	"      --record FILE      also write every capture record to FILE, for replaying\n"
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
-	"      --export LIST      where spans go, comma-separated: stdout (the default), xray;\n"
-	"                         several run side by side\n"
-	"      --sampling MODE    which requests every exporter gets: all (the default),\n"
-	"                         default (X-Ray's rule: the first request each second, then\n"
-	"                         5%%), or a probability 0-1; a caller's Sampled=0 or\n"
-	"                         traceparent flag 00 always drops the request\n"
+	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
+	"                         cloudwatch, honeycomb, otlp; several run side by side\n"
+	"      --sampling MODE    which requests every exporter gets: all (the default: every\n"
+	"                         one, whatever the caller said), default (X-Ray's rule: the\n"
+	"                         first request each second, then 5%%), a probability 0-1, or\n"
+	"                         at most N a second (50/s); except with all, a caller's\n"
+	"                         Sampled=1/0 or traceparent flag 01/00 keeps/drops the request\n"
 	"      --no-sampling-keep-errors\n"
 	"                         let sampling drop 4xx/5xx requests too (kept by default)\n"
+	"      --sampling-keep-slower-than MS\n"
+	"                         keep every request that took longer than MS milliseconds\n"
+	"                         (0-3600000, default 0: no such rule); errors and slow\n"
+	"                         requests are kept even when the caller said not sampled\n"
 	"      --service-version V  the service's version on every span (X-Ray: service.version)\n"
 	"      --xray-mode MODE   daemon (UDP to $AWS_XRAY_DAEMON_ADDRESS, default\n"
 	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
 	"      --xray-endpoint URL  api mode: X-Ray endpoint (default $AWS_ENDPOINT_URL_XRAY,\n"
 	"                         else https://xray.REGION.amazonaws.com)\n"
+	"      --log-group NAME   cloudwatch: the log group (created when missing); request\n"
+	"                         logs, the service's output and EMF metrics go there\n"
+	"      --log-stream NAME  cloudwatch: the log stream (default HOSTNAME-PID of pyspan)\n"
+	"      --cloudwatch-endpoint URL  cloudwatch: the CloudWatch Logs endpoint (default\n"
+	"                         $AWS_ENDPOINT_URL_LOGS, else https://logs.REGION.amazonaws.com)\n"
+	"      --emf-interval S   cloudwatch: seconds per EMF metrics event (requests, 4xx,\n"
+	"                         5xx, latency per service and route; 0-3600, default 60, 0 off)\n"
+	"      --emf-namespace NS cloudwatch: the metrics namespace (default pyspan)\n"
+	"      --log-files GLOB   also send what the service writes to regular files matching\n"
+	"                         GLOB (a pattern without / matches the base name); comma\n"
+	"                         list, repeatable; stdout and stderr are always sent\n"
+	"      --honeycomb-dataset NAME  the dataset for a classic Honeycomb key (default\n"
+	"                         $HONEYCOMB_DATASET); environment keys send each service's\n"
+	"                         spans to the dataset named after it. The key itself comes\n"
+	"                         from $HONEYCOMB_API_KEY or the config file, never a flag\n"
+	"      --honeycomb-endpoint URL  Honeycomb API (default $HONEYCOMB_API_ENDPOINT, else\n"
+	"                         https://api.honeycomb.io)\n"
+	"      --otlp-endpoint URL  OTLP/HTTP base URL; /v1/traces and /v1/logs are appended\n"
+	"                         (default $OTEL_EXPORTER_OTLP_ENDPOINT, else\n"
+	"                         http://localhost:4318)\n"
+	"      --otlp-traces-endpoint URL, --otlp-logs-endpoint URL  full URLs for one signal\n"
+	"                         (default $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, ..._LOGS_...)\n"
+	"      --otlp-compression C  gzip or none (the default; $OTEL_EXPORTER_OTLP_COMPRESSION)\n"
+	"                         Headers (credentials) come from $OTEL_EXPORTER_OTLP_HEADERS\n"
+	"                         or the config file, never a flag\n"
 	"      --flush-deadline S seconds exporters may spend sending what is queued when pyspan\n"
 	"                         stops (0-600, default 5); what is left is counted dropped\n"
 	"      --export-queue-mb N  MiB of spans each network exporter holds while its backend\n"
 	"                         is slow or down (1-4096, default 16); beyond it spans are\n"
 	"                         dropped and counted\n"
+	"      --redact-headers LIST  more request/response headers whose values never leave\n"
+	"                         the host, comma-separated (Authorization, Proxy-Authorization,\n"
+	"                         Cookie, Set-Cookie, X-Api-Key, X-Amz-Security-Token always)\n"
+	"      --query-allow LIST query parameters whose values are kept; every other value is\n"
+	"                         replaced by REDACTED (default: none kept)\n"
+	"      --redact-pattern RE  a POSIX extended regex whose matches in paths, queries,\n"
+	"                         header values, exception messages and logs become REDACTED\n"
+	"                         (its last (group) only, when it has groups); repeat for more;\n"
+	"                         AWS key ids, bearer tokens, JWTs and secret=/token=/password=\n"
+	"                         values are always redacted\n"
+	"      --stats N          a status line on stderr every N seconds: events, spans, drops\n"
+	"                         by cause, exporter queues (0-86400, default 0: none)\n"
+	"      --metrics-port N   serve the same counters as Prometheus text on\n"
+	"                         http://ADDRESS:N/metrics (default 0: no server)\n"
+	"      --metrics-address A  the address it listens on (default 127.0.0.1)\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
-	"                         with _ for - (xray.mode, xray.endpoint, xray.daemon_address\n"
-	"                         nest under \"xray\"); default $PYSPAN_CONFIG\n"
+	"                         with _ for - (xray.*, cloudwatch.*, honeycomb.* and otlp.*\n"
+	"                         settings nest under \"xray\", \"cloudwatch\", \"honeycomb\",\n"
+	"                         \"otlp\"; log_files is an array); default $PYSPAN_CONFIG\n"
 	"      --check-config FILE  validate FILE, print the effective settings (after the\n"
 	"                         environment and any flags given with it) as JSON, secrets\n"
 	"                         masked, and exit; attaches to nothing\n"
@@ -63,8 +110,10 @@ static const char usage_text[] =
 	"      --version          print the version\n"
 	"\n"
 	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
-	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL),\n"
-	"flags.\n"
+	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL_LOGS,\n"
+	"AWS_ENDPOINT_URL, HONEYCOMB_API_KEY, HONEYCOMB_DATASET, HONEYCOMB_API_ENDPOINT,\n"
+	"OTEL_EXPORTER_OTLP_*, OTEL_RESOURCE_ATTRIBUTES), flags. A signal's own OTLP endpoint\n"
+	"outranks the base URL set at the same level or below.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
@@ -78,12 +127,31 @@ enum {
 	OPT_SAMPLING,
 	OPT_KEEP_ERRORS,
 	OPT_NO_KEEP_ERRORS,
+	OPT_KEEP_SLOWER,
 	OPT_SERVICE_VERSION,
 	OPT_XRAY_MODE,
 	OPT_XRAY_ENDPOINT,
 	OPT_FLUSH_DEADLINE,
 	OPT_EXPORT_QUEUE,
 	OPT_CHECK_CONFIG,
+	OPT_LOG_GROUP,
+	OPT_LOG_STREAM,
+	OPT_CW_ENDPOINT,
+	OPT_EMF_INTERVAL,
+	OPT_EMF_NAMESPACE,
+	OPT_LOG_FILES,
+	OPT_HNY_DATASET,
+	OPT_HNY_ENDPOINT,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_TRACES_ENDPOINT,
+	OPT_OTLP_LOGS_ENDPOINT,
+	OPT_OTLP_COMPRESSION,
+	OPT_REDACT_HEADERS,
+	OPT_QUERY_ALLOW,
+	OPT_REDACT_PATTERN,
+	OPT_STATS,
+	OPT_METRICS_PORT,
+	OPT_METRICS_ADDRESS,
 };
 
 static const struct option long_opts[] = {
@@ -96,11 +164,30 @@ static const struct option long_opts[] = {
 	{ "sampling", required_argument, NULL, OPT_SAMPLING },
 	{ "sampling-keep-errors", no_argument, NULL, OPT_KEEP_ERRORS },
 	{ "no-sampling-keep-errors", no_argument, NULL, OPT_NO_KEEP_ERRORS },
+	{ "sampling-keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
 	{ "service-version", required_argument, NULL, OPT_SERVICE_VERSION },
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
+	{ "honeycomb-dataset", required_argument, NULL, OPT_HNY_DATASET },
+	{ "honeycomb-endpoint", required_argument, NULL, OPT_HNY_ENDPOINT },
+	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+	{ "otlp-traces-endpoint", required_argument, NULL, OPT_OTLP_TRACES_ENDPOINT },
+	{ "otlp-logs-endpoint", required_argument, NULL, OPT_OTLP_LOGS_ENDPOINT },
+	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "export-queue-mb", required_argument, NULL, OPT_EXPORT_QUEUE },
+	{ "log-group", required_argument, NULL, OPT_LOG_GROUP },
+	{ "log-stream", required_argument, NULL, OPT_LOG_STREAM },
+	{ "cloudwatch-endpoint", required_argument, NULL, OPT_CW_ENDPOINT },
+	{ "emf-interval", required_argument, NULL, OPT_EMF_INTERVAL },
+	{ "emf-namespace", required_argument, NULL, OPT_EMF_NAMESPACE },
+	{ "log-files", required_argument, NULL, OPT_LOG_FILES },
+	{ "redact-headers", required_argument, NULL, OPT_REDACT_HEADERS },
+	{ "query-allow", required_argument, NULL, OPT_QUERY_ALLOW },
+	{ "redact-pattern", required_argument, NULL, OPT_REDACT_PATTERN },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -123,11 +210,30 @@ static const struct {
 	{ OPT_RECORD, OPTION_RECORD },
 	{ OPT_EXPORT, OPTION_EXPORT },
 	{ OPT_SAMPLING, OPTION_SAMPLING },
+	{ OPT_KEEP_SLOWER, OPTION_SAMPLING_KEEP_SLOWER_THAN },
 	{ OPT_SERVICE_VERSION, OPTION_SERVICE_VERSION },
 	{ OPT_XRAY_MODE, OPTION_XRAY_MODE },
 	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
 	{ OPT_FLUSH_DEADLINE, OPTION_FLUSH_DEADLINE },
+	{ OPT_HNY_DATASET, OPTION_HONEYCOMB_DATASET },
+	{ OPT_HNY_ENDPOINT, OPTION_HONEYCOMB_ENDPOINT },
+	{ OPT_OTLP_ENDPOINT, OPTION_OTLP_ENDPOINT },
+	{ OPT_OTLP_TRACES_ENDPOINT, OPTION_OTLP_TRACES_ENDPOINT },
+	{ OPT_OTLP_LOGS_ENDPOINT, OPTION_OTLP_LOGS_ENDPOINT },
+	{ OPT_OTLP_COMPRESSION, OPTION_OTLP_COMPRESSION },
 	{ OPT_EXPORT_QUEUE, OPTION_EXPORT_QUEUE_MB },
+	{ OPT_LOG_GROUP, OPTION_CW_LOG_GROUP },
+	{ OPT_LOG_STREAM, OPTION_CW_LOG_STREAM },
+	{ OPT_CW_ENDPOINT, OPTION_CW_ENDPOINT },
+	{ OPT_EMF_INTERVAL, OPTION_EMF_INTERVAL },
+	{ OPT_EMF_NAMESPACE, OPTION_EMF_NAMESPACE },
+	{ OPT_LOG_FILES, OPTION_LOG_FILES },
+	{ OPT_REDACT_HEADERS, OPTION_REDACT_HEADERS },
+	{ OPT_QUERY_ALLOW, OPTION_QUERY_ALLOW },
+	{ OPT_REDACT_PATTERN, OPTION_REDACT_PATTERN },
+	{ OPT_STATS, OPTION_STATS },
+	{ OPT_METRICS_PORT, OPTION_METRICS_PORT },
+	{ OPT_METRICS_ADDRESS, OPTION_METRICS_ADDRESS },
 };
 
 static int flag_option(int opt)
@@ -147,8 +253,9 @@ static const char *nonempty_env(const char *name)
 
 /* The environment outranks the config file. Values are checked where they are used, as
  * before config files existed, so a bad one only matters to the exporter that reads it. */
-static void apply_env(struct config *cfg)
+static int apply_env(struct config *cfg, char *err, size_t errlen)
 {
+	static struct otel_kv res[OTEL_KV_MAX];
 	const char *v;
 
 	if ((v = nonempty_env("OTEL_SERVICE_NAME")))
@@ -157,6 +264,40 @@ static void apply_env(struct config *cfg)
 		cfg->xray_daemon_address = v;
 	if ((v = nonempty_env("AWS_ENDPOINT_URL_XRAY")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
 		cfg->xray_endpoint = v;
+	if ((v = nonempty_env("AWS_ENDPOINT_URL_LOGS")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
+		cfg->cw_endpoint = v;
+	if ((v = nonempty_env("HONEYCOMB_API_KEY")))
+		cfg->honeycomb_api_key = v;
+	if ((v = nonempty_env("HONEYCOMB_DATASET")))
+		cfg->honeycomb_dataset = v;
+	if ((v = nonempty_env("HONEYCOMB_API_ENDPOINT")))
+		cfg->honeycomb_endpoint = v;
+	/* The base URL from here outranks the file's per-signal URLs; the environment's own
+	 * per-signal URLs then outrank it. */
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_ENDPOINT"))) {
+		cfg->otlp_endpoint = v;
+		cfg->otlp_traces_endpoint = cfg->otlp_logs_endpoint = NULL;
+	}
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")))
+		cfg->otlp_traces_endpoint = v;
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")))
+		cfg->otlp_logs_endpoint = v;
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_HEADERS")))
+		cfg->otlp_headers = v;
+	if ((v = nonempty_env("OTEL_EXPORTER_OTLP_COMPRESSION")) &&
+	    options_set(cfg, OPTION_OTLP_COMPRESSION, "OTEL_EXPORTER_OTLP_COMPRESSION", v, err,
+			errlen))
+		return -1;
+	if ((v = nonempty_env("OTEL_RESOURCE_ATTRIBUTES"))) {
+		int n = otel_kv_parse(v, res, OTEL_KV_MAX, 0, err, errlen);
+
+		cfg->resource_attributes = v; /* a malformed list is the exporters' to refuse */
+		/* OpenTelemetry: OTEL_SERVICE_NAME, when set, wins over this service.name. */
+		for (int i = 0; i < n && !nonempty_env("OTEL_SERVICE_NAME"); i++)
+			if (strcmp(res[i].key, "service.name") == 0 && res[i].value[0])
+				cfg->service_name = res[i].value;
+	}
+	return 0;
 }
 
 /* Pass one: --help, --version and which file holds the config, before anything is applied,
@@ -193,7 +334,9 @@ static enum cli_result find_config(int argc, char **argv, const char **path, con
 enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 {
 	const char *path, *check;
-	int opt, pids_from_flags = 0;
+	int opt, pids_from_flags = 0, log_files_from_flags = 0;
+	int otlp_base_flag = 0, otlp_signal_flag = 0;
+	int headers_from_flags = 0, allow_from_flags = 0, patterns_from_flags = 0;
 	enum cli_result first;
 	char err[512];
 
@@ -214,7 +357,10 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			return CLI_USAGE_ERROR;
 		}
 	}
-	apply_env(cfg);
+	if (apply_env(cfg, err, sizeof(err))) {
+		fprintf(stderr, "pyspan: %s\n", err);
+		return CLI_USAGE_ERROR;
+	}
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
@@ -223,9 +369,25 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 		if (id >= 0) {
 			char name[40];
 
-			/* --pid replaces the file's pids rather than adding to them. */
+			/* --pid replaces the file's pids rather than adding to them (and repeats
+			 * add to each other). */
 			if (opt == 'p' && !pids_from_flags++)
 				cfg->npids = 0;
+			/* so does --log-files: the flags' patterns, not the file's plus them */
+			if (opt == OPT_LOG_FILES && !log_files_from_flags++) {
+				cfg->nlog_files = 0;
+				cfg->log_files_used = 0;
+			}
+			otlp_base_flag |= opt == OPT_OTLP_ENDPOINT;
+			otlp_signal_flag |= (opt == OPT_OTLP_TRACES_ENDPOINT) |
+					    (opt == OPT_OTLP_LOGS_ENDPOINT) << 1;
+			/* So do the redaction lists. */
+			if (opt == OPT_REDACT_HEADERS && !headers_from_flags++)
+				cfg->redact.nheaders = 0;
+			if (opt == OPT_QUERY_ALLOW && !allow_from_flags++)
+				cfg->redact.nquery_allow = 0;
+			if (opt == OPT_REDACT_PATTERN && !patterns_from_flags++)
+				cfg->redact.npatterns = 0;
 			for (const struct option *o = long_opts; o->name; o++)
 				if (o->val == opt)
 					snprintf(name, sizeof(name), "--%s", o->name);
@@ -263,6 +425,13 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			argv[optind]);
 		return CLI_USAGE_ERROR;
 	}
+	/* --otlp-endpoint outranks the per-signal URLs of the file and the environment. */
+	if (otlp_base_flag) {
+		if (!(otlp_signal_flag & 1))
+			cfg->otlp_traces_endpoint = NULL;
+		if (!(otlp_signal_flag & 2))
+			cfg->otlp_logs_endpoint = NULL;
+	}
 	/* A file checked on a build host may leave the pid to the flag given at run time. */
 	if (cfg->npids == 0 && !check) {
 		fprintf(stderr, "pyspan: nothing to trace: give --pid PID (see pyspan --help)\n");
@@ -271,6 +440,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 	if (cfg->nexports == 0) {
 		cfg->exports[0] = "stdout";
 		cfg->nexports = 1;
+	}
+	for (int i = 0; i < cfg->nexports; i++) {
+		if (strcmp(cfg->exports[i], "cloudwatch") == 0 && !cfg->cw_log_group) {
+			fprintf(stderr, "pyspan: --export cloudwatch needs --log-group NAME\n");
+			return CLI_USAGE_ERROR;
+		}
 	}
 	if (cfg->service_name && !cfg->service_name[0])
 		cfg->service_name = NULL;

@@ -4,11 +4,13 @@
 
 #include <stdint.h>
 
+#include "redact.h"
 #include "sampling.h"
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
 #define EXPORT_QUEUE_DEFAULT_MB 16
+#define CLI_MAX_LOG_FILES 16
 
 struct config {
 	uint32_t pids[CLI_MAX_PIDS];
@@ -28,7 +30,30 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
+	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
+	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
+	const char *otlp_endpoint;      /* --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT (base) */
+	const char *otlp_traces_endpoint; /* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) */
+	const char *otlp_logs_endpoint;   /* OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (as is) */
+	const char *otlp_headers;       /* OTEL_EXPORTER_OTLP_HEADERS or the file: may hold secrets */
+	int otlp_gzip;                  /* --otlp-compression gzip */
+	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
 	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
+	const char *cw_log_group;     /* --log-group */
+	const char *cw_log_stream;    /* --log-stream; NULL: host name and pid */
+	const char *cw_endpoint;      /* --cloudwatch-endpoint, $AWS_ENDPOINT_URL_LOGS */
+	const char *emf_namespace;    /* --emf-namespace, default "pyspan" */
+	uint32_t emf_interval_s;      /* --emf-interval, 0: no metrics */
+	/* --log-files GLOB[,GLOB...], repeatable: writes to matching regular files are logs */
+	const char *log_files[CLI_MAX_LOG_FILES];
+	int nlog_files;
+	char log_files_buf[1024];
+	size_t log_files_used;
+	struct redact_cfg redact;     /* --redact-headers, --query-allow, --redact-pattern */
+	uint32_t stats_interval_s;    /* --stats N: a status line on stderr every N s; 0 none */
+	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
+	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
 };
 
 enum cli_result {

@@ -10,7 +10,7 @@
 #include "config_file.h"
 #include "options.h"
 
-enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING };
+enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING, K_STR_ARRAY };
 
 struct key {
 	const char *name;
@@ -28,9 +28,17 @@ static const struct key top_keys[] = {
 	{ "export", OPTION_EXPORT, K_LIST },
 	{ "sampling", OPTION_SAMPLING, K_SAMPLING },
 	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
+	{ "sampling_keep_slower_than", OPTION_SAMPLING_KEEP_SLOWER_THAN, K_UINT },
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "export_queue_mb", OPTION_EXPORT_QUEUE_MB, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "log_files", OPTION_LOG_FILES, K_LIST },
+	{ "redact_headers", OPTION_REDACT_HEADERS, K_STR_ARRAY },
+	{ "query_allow", OPTION_QUERY_ALLOW, K_STR_ARRAY },
+	{ "redact_patterns", OPTION_REDACT_PATTERN, K_STR_ARRAY },
+	{ "stats", OPTION_STATS, K_UINT },
+	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
+	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
 };
 
 static const struct key xray_keys[] = {
@@ -39,9 +47,43 @@ static const struct key xray_keys[] = {
 	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
 };
 
+static const struct key cloudwatch_keys[] = {
+	{ "cloudwatch.log_group", OPTION_CW_LOG_GROUP, K_STRING },
+	{ "cloudwatch.log_stream", OPTION_CW_LOG_STREAM, K_STRING },
+	{ "cloudwatch.endpoint", OPTION_CW_ENDPOINT, K_STRING },
+	{ "cloudwatch.emf_interval", OPTION_EMF_INTERVAL, K_UINT },
+	{ "cloudwatch.emf_namespace", OPTION_EMF_NAMESPACE, K_STRING },
+};
+
+static const struct key honeycomb_keys[] = {
+	{ "honeycomb.api_key", OPTION_HONEYCOMB_API_KEY, K_STRING },
+	{ "honeycomb.dataset", OPTION_HONEYCOMB_DATASET, K_STRING },
+	{ "honeycomb.endpoint", OPTION_HONEYCOMB_ENDPOINT, K_STRING },
+};
+
+static const struct key otlp_keys[] = {
+	{ "otlp.endpoint", OPTION_OTLP_ENDPOINT, K_STRING },
+	{ "otlp.traces_endpoint", OPTION_OTLP_TRACES_ENDPOINT, K_STRING },
+	{ "otlp.logs_endpoint", OPTION_OTLP_LOGS_ENDPOINT, K_STRING },
+	{ "otlp.headers", OPTION_OTLP_HEADERS, K_STRING },
+	{ "otlp.compression", OPTION_OTLP_COMPRESSION, K_STRING },
+};
+
+/* Settings that nest under one object, "xray": {...}. */
+static const struct {
+	const char *name;
+	const struct key *keys;
+	size_t nkeys;
+} sections[] = {
+	{ "xray", xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]) },
+	{ "cloudwatch", cloudwatch_keys, sizeof(cloudwatch_keys) / sizeof(cloudwatch_keys[0]) },
+	{ "honeycomb", honeycomb_keys, sizeof(honeycomb_keys) / sizeof(honeycomb_keys[0]) },
+	{ "otlp", otlp_keys, sizeof(otlp_keys) / sizeof(otlp_keys[0]) },
+};
+
 /* Owns every string cfg borrows from the file; one file at a time. */
 static cJSON *loaded;
-static char list_buf[sizeof(((struct config *)0)->export_names)];
+static char list_buf[sizeof(((struct config *)0)->log_files_buf)];
 
 static const char *type_name(const cJSON *v)
 {
@@ -124,6 +166,32 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 		}
 		return 0;
 	}
+	case K_STR_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		/* The file's list replaces the defaults' (none) rather than adding to them. */
+		if (k->id == OPTION_REDACT_HEADERS)
+			cfg->redact.nheaders = 0;
+		else if (k->id == OPTION_QUERY_ALLOW)
+			cfg->redact.nquery_allow = 0;
+		else
+			cfg->redact.npatterns = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			if (options_set(cfg, k->id, name, e->valuestring, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
 	case K_LIST: {
 		const cJSON *e;
 		size_t off = 0;
@@ -133,6 +201,13 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			break;
 		}
 		list_buf[0] = 0;
+		if (k->id == OPTION_LOG_FILES) {
+			/* the file's patterns replace any before; [] means none */
+			cfg->nlog_files = 0;
+			cfg->log_files_used = 0;
+			if (cJSON_GetArraySize(v) == 0)
+				return 0;
+		}
 		cJSON_ArrayForEach(e, v)
 		{
 			if (!cJSON_IsString(e)) {
@@ -183,22 +258,27 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 	{
 		const struct key *k;
 
-		if (strcmp(v->string, "xray") == 0) {
+		size_t sec;
+
+		for (sec = 0; sec < sizeof(sections) / sizeof(sections[0]); sec++)
+			if (strcmp(v->string, sections[sec].name) == 0)
+				break;
+		if (sec < sizeof(sections) / sizeof(sections[0])) {
 			const cJSON *x;
+			char prefix[32];
 
 			if (!cJSON_IsObject(v)) {
-				snprintf(err, errlen,
-					 "config %s: \"xray\" must be an object, not %s", path,
-					 type_name(v));
+				snprintf(err, errlen, "config %s: \"%s\" must be an object, not %s",
+					 path, v->string, type_name(v));
 				return -1;
 			}
+			snprintf(prefix, sizeof(prefix), "%s.", v->string);
 			cJSON_ArrayForEach(x, v)
 			{
-				k = find(xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]),
-					 "xray.", x->string);
+				k = find(sections[sec].keys, sections[sec].nkeys, prefix, x->string);
 				if (!k) {
-					snprintf(err, errlen, "config %s: unknown key \"xray.%s\"",
-						 path, x->string);
+					snprintf(err, errlen, "config %s: unknown key \"%s%s\"", path,
+						 prefix, x->string);
 					return -1;
 				}
 				if (apply(cfg, k, x, path, err, errlen))
@@ -270,29 +350,37 @@ static void bad_json(const char *buf, size_t len, const char *end, const char *p
 	snprintf(err, errlen, "config %s: invalid JSON at line %d, column %d", path, line, col);
 }
 
-int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+int config_file_parse(const char *text, size_t len, const char *path, struct config *cfg,
+		      char *err, size_t errlen)
 {
 	const char *end = NULL;
-	size_t len;
-	char *buf = read_all(path, &len, err, errlen);
 
-	if (!buf)
-		return -1;
 	cJSON_Delete(loaded);
-	loaded = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	loaded = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	/* Trailing text after the object is as wrong as a syntax error inside it. */
-	while (loaded && end && end < buf + len && strchr(" \t\r\n", *end))
+	while (loaded && end && end < text + len && strchr(" \t\r\n", *end))
 		end++;
-	if (!loaded || (end && end < buf + len)) {
-		bad_json(buf, len, end, path, err, errlen);
-		free(buf);
+	if (!loaded || (end && end < text + len)) {
+		bad_json(text, len, end, path, err, errlen);
 		return -1;
 	}
-	free(buf);
 	if (!cJSON_IsObject(loaded)) {
 		snprintf(err, errlen, "config %s: must hold one JSON object, not %s", path,
 			 type_name(loaded));
 		return -1;
 	}
 	return apply_object(cfg, loaded, path, err, errlen);
+}
+
+int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	size_t len;
+	char *buf = read_all(path, &len, err, errlen);
+	int rc;
+
+	if (!buf)
+		return -1;
+	rc = config_file_parse(buf, len, path, cfg, err, errlen);
+	free(buf);
+	return rc;
 }

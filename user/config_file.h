@@ -13,4 +13,8 @@
  * file, which stays loaded until the next call. */
 int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
+/* The same over text already in memory; path only names it in messages. */
+int config_file_parse(const char *text, size_t len, const char *path, struct config *cfg,
+		      char *err, size_t errlen);
+
 #endif

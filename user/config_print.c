@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config_print.h"
+#include "export/otel_kv.h"
 
 static const char *const secret_words[] = {"secret", "token", "key", "password"};
 
@@ -43,6 +44,32 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
+/* Header names stay readable; every value is masked, since any may be a credential. */
+static void add_headers(cJSON *o, const char *list)
+{
+	struct otel_kv kv[OTEL_HEADERS_MAX];
+	char err[256], out[OTEL_HEADERS_MAX * (OTEL_KEY_MAX + 8)];
+	size_t off = 0;
+	int n;
+
+	if (!list)
+		return;
+	n = otel_kv_parse(list, kv, OTEL_HEADERS_MAX, 1, err, sizeof(err));
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s=****", i ? "," : "",
+					kv[i].key);
+	cJSON_AddStringToObject(o, "headers", n < 0 ? "****" : out);
+}
+
+static void add_list(cJSON *o, const char *k, const char *const *v, int n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, k);
+
+	for (int i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
 char *config_to_json(const struct config *cfg)
 {
 	cJSON *o = cJSON_CreateObject(), *pids, *ex, *x;
@@ -65,9 +92,16 @@ char *config_to_json(const struct config *cfg)
 		cJSON_AddStringToObject(o, "sampling", "all");
 	else if (cfg->sampling.mode == SAMPLING_DEFAULT)
 		cJSON_AddStringToObject(o, "sampling", "default");
+	else if (cfg->sampling.mode == SAMPLING_PER_SECOND) {
+		char per[24];
+
+		snprintf(per, sizeof(per), "%u/s", cfg->sampling.per_second);
+		cJSON_AddStringToObject(o, "sampling", per);
+	}
 	else
 		cJSON_AddNumberToObject(o, "sampling", cfg->sampling.rate);
 	cJSON_AddBoolToObject(o, "sampling_keep_errors", cfg->sampling.keep_errors);
+	cJSON_AddNumberToObject(o, "sampling_keep_slower_than", cfg->sampling.keep_slower_than_ms);
 	cJSON_AddNumberToObject(o, "flush_deadline", cfg->flush_deadline_s);
 	cJSON_AddNumberToObject(o, "export_queue_mb", cfg->export_queue_mb);
 	x = cJSON_AddObjectToObject(o, "xray");
@@ -76,7 +110,38 @@ char *config_to_json(const struct config *cfg)
 		add_str(x, "endpoint", cfg->xray_endpoint);
 		add_str(x, "daemon_address", cfg->xray_daemon_address);
 	}
+	x = cJSON_AddObjectToObject(o, "cloudwatch");
+	if (x) {
+		add_str(x, "log_group", cfg->cw_log_group);
+		add_str(x, "log_stream", cfg->cw_log_stream);
+		add_str(x, "endpoint", cfg->cw_endpoint);
+		cJSON_AddNumberToObject(x, "emf_interval", cfg->emf_interval_s);
+		add_str(x, "emf_namespace", cfg->emf_namespace);
+	}
+	ex = cJSON_AddArrayToObject(o, "log_files");
+	for (int i = 0; ex && i < cfg->nlog_files; i++)
+		cJSON_AddItemToArray(ex, cJSON_CreateString(cfg->log_files[i]));
+	x = cJSON_AddObjectToObject(o, "honeycomb");
+	if (x) {
+		add_str(x, "api_key", cfg->honeycomb_api_key);
+		add_str(x, "dataset", cfg->honeycomb_dataset);
+		add_str(x, "endpoint", cfg->honeycomb_endpoint);
+	}
+	x = cJSON_AddObjectToObject(o, "otlp");
+	if (x) {
+		add_str(x, "endpoint", cfg->otlp_endpoint);
+		add_str(x, "traces_endpoint", cfg->otlp_traces_endpoint);
+		add_str(x, "logs_endpoint", cfg->otlp_logs_endpoint);
+		add_headers(x, cfg->otlp_headers);
+		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
+	}
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
+	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);
+	add_list(o, "query_allow", cfg->redact.query_allow, cfg->redact.nquery_allow);
+	add_list(o, "redact_patterns", cfg->redact.patterns, cfg->redact.npatterns);
+	cJSON_AddNumberToObject(o, "stats", cfg->stats_interval_s);
+	cJSON_AddNumberToObject(o, "metrics_port", cfg->metrics_port);
+	add_str(o, "metrics_address", cfg->metrics_address);
 	config_mask(o);
 	out = cJSON_Print(o);
 	cJSON_Delete(o);

@@ -7,6 +7,8 @@
 
 #include "conn.h"
 #include "http_server.h"
+#include "log_files.h"
+#include "log_lines.h"
 #include "proc_output.h"
 #include "u64map.h"
 
@@ -149,8 +151,14 @@ void conn_on_data(const struct ev_data *e)
 	stats.data_bytes += total;
 	/* stdout and stderr carry the service's own log, whether a pipe, a file or a socket
 	 * (journald's stream socket): tracebacks are looked for there. */
-	if (e->dir == DIR_EGRESS && (e->h.fd == 1 || e->h.fd == 2))
+	if (e->dir == DIR_EGRESS && (e->h.fd == 1 || e->h.fd == 2)) {
 		proc_output_on_write(e);
+		if (log_lines_enabled)
+			log_lines_on_write(e, e->h.fd == 1 ? LOGREC_STDOUT : LOGREC_STDERR,
+					   e->h.fd == 1 ? "stdout" : "stderr");
+	} else if (e->conn_id == 0 && e->dir == DIR_EGRESS && log_lines_enabled) {
+		log_files_on_write(e);
+	}
 	if (e->conn_id == 0)
 		return;
 	if (!c) {

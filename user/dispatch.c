@@ -4,6 +4,8 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
+#include "log_files.h"
+#include "log_lines.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
@@ -71,6 +73,8 @@ void dispatch_event(const void *data, size_t len)
 	case EV_PROC_EXIT:
 		conn_on_process_exit(h->pid, fd_gone, fd_gone_arg);
 		proc_output_on_exit(h->pid);
+		log_lines_on_exit(h->pid);
+		log_files_on_exit(h->pid);
 		pyexc_forget_process(h->pid);
 		proc_remove(h->pid);
 		log_debug("pid %u exited", h->pid);

@@ -102,6 +102,18 @@ int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report 
 	return 0;
 }
 
+int http_server_inflight_trace(uint32_t pid, uint32_t tid, uint8_t trace_id[16],
+			       uint8_t span_id[8])
+{
+	struct pending *p = inflight.buckets ? u64map_get(&inflight, thread_key(pid, tid)) : NULL;
+
+	if (!p)
+		return -1;
+	memcpy(trace_id, p->span.trace_id, 16);
+	memcpy(span_id, p->span.span_id, 8);
+	return 0;
+}
+
 void http_server_fini(void)
 {
 	if (inflight.buckets)
@@ -263,6 +275,7 @@ static struct pending *pending_new(struct http_server *hs, const struct conn *c,
 	s->kind = SPAN_SERVER;
 	s->start_unix_ns = clock_mono_to_unix_ns(ts);
 	copy_str(s->method, sizeof(s->method), m->method, NULL);
+	snprintf(s->http_version, sizeof(s->http_version), "1.%d", m->minor_version ? 1 : 0);
 	set_target(s, m->target);
 	copy_header(m, "user-agent", s->user_agent, sizeof(s->user_agent));
 	copy_header(m, "x-forwarded-for", s->x_forwarded_for, sizeof(s->x_forwarded_for));

@@ -45,6 +45,11 @@ struct pytb_report;
  * there, and r stays the caller's. */
 int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report *r, int source);
 
+/* The trace and span of the request in flight on thread tid of process pid: where a line
+ * that thread writes belongs. 0 and filled, or -1 when none is in flight there. */
+int http_server_inflight_trace(uint32_t pid, uint32_t tid, uint8_t trace_id[16],
+			       uint8_t span_id[8]);
+
 /* Release the index of requests in flight (at exit). */
 void http_server_fini(void);
 

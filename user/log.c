@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "redact.h"
 
 int log_verbose;
 
@@ -12,6 +13,8 @@ static void vlog(const char *fmt, va_list ap)
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Whatever a message quotes (a service's error body, a path) loses its secrets here. */
+	redact_text(line, sizeof(line));
 	fprintf(stderr, "pyspan: %s\n", line);
 }
 

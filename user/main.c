@@ -9,14 +9,21 @@
 #include "cli.h"
 #include "clock.h"
 #include "conn.h"
+#include "export/cloudwatch.h"
 #include "export/export.h"
+#include "export/honeycomb.h"
+#include "export/otlp.h"
 #include "export/xray.h"
 #include "http_server.h"
 #include "log.h"
 #include "net/delivery.h"
+#include "log_files.h"
+#include "log_lines.h"
+#include "metrics.h"
 #include "proc.h"
 #include "proc_output.h"
 #include "pyexc.h"
+#include "redact.h"
 #include "sampling.h"
 
 #define POLL_MS 100
@@ -59,6 +66,18 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)proc_output_stats()->tracebacks);
 }
 
+/* The capture's counters and every stage's, for --stats and the metrics endpoint. */
+static void fill_metrics(struct metrics_snapshot *m, void *arg)
+{
+	struct capture_stats st;
+
+	capture_stats(arg, &st);
+	m->events = st.events;
+	memcpy(m->drops, st.drops, sizeof(m->drops));
+	m->processes = proc_count();
+	metrics_collect(m);
+}
+
 /* Every exporter --export names, before attaching: a bad environment is a usage error. */
 static int open_exporters(const struct config *cfg)
 {
@@ -76,6 +95,41 @@ static int open_exporters(const struct config *cfg)
 			};
 
 			ex = export_xray_new(&xo);
+		} else if (strcmp(cfg->exports[i], "cloudwatch") == 0) {
+			struct cloudwatch_opts co = {
+				.log_group = cfg->cw_log_group,
+				.log_stream = cfg->cw_log_stream,
+				.endpoint = cfg->cw_endpoint,
+				.ns = cfg->emf_namespace,
+				.emf_interval_s = cfg->emf_interval_s,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_cloudwatch_new(&co);
+		} else if (strcmp(cfg->exports[i], "honeycomb") == 0) {
+			struct honeycomb_opts ho = {
+				.api_key = cfg->honeycomb_api_key,
+				.dataset = cfg->honeycomb_dataset,
+				.endpoint = cfg->honeycomb_endpoint,
+				.service_version = cfg->service_version,
+				.resource_attributes = cfg->resource_attributes,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_honeycomb_new(&ho);
+		} else if (strcmp(cfg->exports[i], "otlp") == 0) {
+			struct otlp_opts oo = {
+				.endpoint = cfg->otlp_endpoint,
+				.traces_endpoint = cfg->otlp_traces_endpoint,
+				.logs_endpoint = cfg->otlp_logs_endpoint,
+				.headers = cfg->otlp_headers,
+				.gzip = cfg->otlp_gzip,
+				.service_version = cfg->service_version,
+				.resource_attributes = cfg->resource_attributes,
+				.close_deadline_s = cfg->flush_deadline_s,
+			};
+
+			ex = export_otlp_new(&oo);
 		}
 		if (!ex)
 			return -1;
@@ -90,7 +144,8 @@ int main(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct sigaction sa;
 	struct config cfg;
-	uint64_t last_tick;
+	struct metrics_server *msrv = NULL;
+	uint64_t last_tick, last_stats;
 	int rc = 1;
 
 	switch (cli_parse(argc, argv, &cfg)) {
@@ -102,6 +157,10 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_verbose = cfg.verbose;
+	if (redact_init(&cfg.redact)) {
+		log_msg("out of memory");
+		return 1;
+	}
 	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
 
 	for (int i = 0; i < cfg.npids; i++) {
@@ -114,6 +173,12 @@ int main(int argc, char **argv)
 	delivery_set_queue_bytes((size_t)cfg.export_queue_mb << 20);
 	if (open_exporters(&cfg))
 		return 2; /* the exporter said why; nothing was attached yet */
+	/* The service's output is split into records only for an exporter that takes them. */
+	log_lines_enabled = export_wants_logs();
+	if (log_lines_enabled)
+		log_files_init(cfg.log_files, cfg.nlog_files);
+	else if (cfg.nlog_files)
+		log_msg("--log-files: no exporter in use takes logs; the files are not read");
 	if (geteuid() != 0)
 		log_debug("not running as root: loading BPF needs CAP_BPF and CAP_PERFMON");
 
@@ -134,6 +199,7 @@ int main(int argc, char **argv)
 	copts.capture_bytes = cfg.capture_bytes;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
 	copts.record_path = cfg.record_path;
+	copts.log_files = log_lines_enabled && cfg.nlog_files > 0;
 	cap = capture_open(&copts);
 	if (!cap)
 		goto out;
@@ -147,7 +213,16 @@ int main(int argc, char **argv)
 			st.traced_processes - cfg.npids == 1 ? "" : "es");
 	}
 
-	last_tick = clock_mono_now_ns();
+	if (cfg.metrics_port) {
+		msrv = metrics_server_open(cfg.metrics_address, (int)cfg.metrics_port);
+		if (!msrv)
+			goto out;
+		log_msg("metrics on http://%s%s%s:%d/metrics", strchr(cfg.metrics_address, ':') ?
+			"[" : "", cfg.metrics_address, strchr(cfg.metrics_address, ':') ? "]" : "",
+			metrics_server_port(msrv));
+	}
+
+	last_tick = last_stats = clock_mono_now_ns();
 	while (!stop) {
 		int n = capture_poll(cap, POLL_MS);
 		uint64_t now;
@@ -156,11 +231,24 @@ int main(int argc, char **argv)
 			log_msg("reading the ring buffer failed: %s", strerror(-n));
 			goto out;
 		}
-		export_flush_all();
 		now = clock_mono_now_ns();
+		log_lines_tick(now);
+		export_flush_all();
 		if (now - last_tick >= TICK_NS) {
 			conn_tick(now);
 			last_tick = now;
+		}
+		metrics_server_poll(msrv, fill_metrics, cap);
+		if (cfg.stats_interval_s &&
+		    now - last_stats >= (uint64_t)cfg.stats_interval_s * 1000000000ull) {
+			struct metrics_snapshot m;
+			char line[1024];
+
+			memset(&m, 0, sizeof(m));
+			fill_metrics(&m, cap);
+			metrics_status_line(&m, line, sizeof(line));
+			log_msg("%s", line);
+			last_stats = now;
 		}
 		if (proc_count() == 0) {
 			log_msg("every traced process has exited; stopping");
@@ -170,6 +258,7 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out:
+	metrics_server_close(msrv);
 	if (cap) {
 		/* Drain what the kernel already queued, then stop paying for probes. */
 		while (capture_poll(cap, 0) > 0)
@@ -177,13 +266,26 @@ out:
 		print_summary(cap);
 		capture_close(cap);
 	}
+	/* Partial lines and held tracebacks are records too: out before the exporters close. */
+	if (log_lines_enabled) {
+		const struct log_lines_stats *ls;
+
+		log_lines_fini();
+		ls = log_lines_stats();
+		log_msg("logs: %llu records (%llu tracebacks, %llu during a request), %llu cut at "
+			"a bound",
+			(unsigned long long)ls->records, (unsigned long long)ls->tracebacks,
+			(unsigned long long)ls->traced, (unsigned long long)ls->cut);
+	}
 	/* Probes are detached; now the export queues drain within --flush-deadline, all
 	 * together, and the export summary counts what they delivered or gave up on. */
 	export_close_all();
+	log_files_fini();
 	conn_fini();
 	http_server_fini();
 	proc_output_fini();
 	pyexc_fini();
 	proc_fini();
+	redact_fini();
 	return rc;
 }

@@ -1,14 +1,16 @@
 /* Every setting's validation, shared by flags and the config file so both say the same thing. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/otel_kv.h"
 #include "export/xray_addr.h"
 #include "options.h"
 #include "pyspan_limits.h"
 
-static const char *const known_exports[] = {"stdout", "xray"};
+static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "honeycomb", "otlp"};
 
 void options_defaults(struct config *cfg)
 {
@@ -20,6 +22,9 @@ void options_defaults(struct config *cfg)
 	cfg->sampling.keep_errors = 1;
 	cfg->flush_deadline_s = 5;
 	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
+	cfg->emf_interval_s = 60;
+	cfg->emf_namespace = "pyspan";
+	cfg->metrics_address = "127.0.0.1";
 }
 
 /* A whole decimal number within [min, max]. */
@@ -70,7 +75,7 @@ static int parse_exports(const char *name, const char *arg, struct config *cfg, 
 			if (strcmp(e, known_exports[k]) == 0)
 				break;
 		if (k == n) {
-			snprintf(err, errlen, "unknown exporter '%s' in %s (known: stdout, xray)",
+			snprintf(err, errlen, "unknown exporter '%s' in %s (known: stdout, xray, cloudwatch, honeycomb, otlp)",
 				 e, name);
 			return -1;
 		}
@@ -96,6 +101,119 @@ static int not_empty(const char *name, const char *value, const char *what, char
 		return 0;
 	snprintf(err, errlen, "%s %s", name, what);
 	return -1;
+}
+
+/* CloudWatch's rules for names (contract 2.2), so a typo fails at start, not at the first send. */
+static int check_log_group(const char *name, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (n < 1 || n > 512 || strspn(v, "._-/#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789") != n || strncmp(v, "aws/", 4) == 0) {
+		snprintf(err, errlen,
+			 "%s takes 1-512 characters from A-Z a-z 0-9 . - _ / # (not starting with "
+			 "aws/), not '%s'",
+			 name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_log_stream(const char *name, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (n < 1 || n > 512 || strpbrk(v, ":*")) {
+		snprintf(err, errlen, "%s takes 1-512 characters without ':' or '*', not '%s'", name,
+			 v);
+		return -1;
+	}
+	return 0;
+}
+
+/* "GLOB[,GLOB...]" appended to the patterns: none empty, within the bounds. */
+static int add_log_files(struct config *cfg, const char *name, const char *value, char *err,
+			 size_t errlen)
+{
+	size_t len = strlen(value);
+	char *copy, *save = NULL, *g;
+
+	if (!value[0] || value[0] == ',' || value[len - 1] == ',' || strstr(value, ",,")) {
+		snprintf(err, errlen, "%s takes glob patterns separated by commas, not '%s'", name,
+			 value);
+		return -1;
+	}
+	if (cfg->log_files_used + len + 1 > sizeof(cfg->log_files_buf)) {
+		snprintf(err, errlen, "%s: the patterns are too long (%zu bytes at most)", name,
+			 sizeof(cfg->log_files_buf) - 1);
+		return -1;
+	}
+	copy = cfg->log_files_buf + cfg->log_files_used;
+	memcpy(copy, value, len + 1);
+	cfg->log_files_used += len + 1;
+	for (g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+		if (cfg->nlog_files == CLI_MAX_LOG_FILES) {
+			snprintf(err, errlen, "%s: at most %d patterns", name, CLI_MAX_LOG_FILES);
+			return -1;
+		}
+		cfg->log_files[cfg->nlog_files++] = g;
+	}
+	return 0;
+}
+
+static int url(const char *name, const char *value, const char **out, char *err, size_t errlen)
+{
+	if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
+		snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name, value);
+		return -1;
+	}
+	*out = value;
+	return 0;
+}
+
+/* Header names are HTTP tokens; query keys anything but the separators. */
+static int bad_name(const char *n, size_t len, int header)
+{
+	if (len == 0)
+		return 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)n[i];
+
+		if (c <= ' ' || c >= 127 || c == '&' || c == ';' || c == '=' ||
+		    (header && strchr("\"(),/:<>?@[\\]{}", c)))
+			return 1;
+	}
+	return 0;
+}
+
+/* "a,b": each name checked, copied into cfg's storage and appended to list. */
+static int append_names(struct config *cfg, const char *name, const char *value, int header,
+			const char **list, int *n, char *err, size_t errlen)
+{
+	struct redact_cfg *r = &cfg->redact;
+	const char *p = value;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (bad_name(p, len, header)) {
+			snprintf(err, errlen, "%s takes %s separated by commas, not '%s'", name,
+				 header ? "header names" : "query parameter names", value);
+			return -1;
+		}
+		if (*n == REDACT_MAX_NAMES || r->names_used + len + 1 > sizeof(r->names)) {
+			snprintf(err, errlen, "%s: at most %d names", name, REDACT_MAX_NAMES);
+			return -1;
+		}
+		memcpy(r->names + r->names_used, p, len);
+		r->names[r->names_used + len] = '\0';
+		list[(*n)++] = r->names + r->names_used;
+		r->names_used += len + 1;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
 }
 
 int options_set(struct config *cfg, enum option_id id, const char *name, const char *value,
@@ -143,8 +261,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 
 		if (sampling_parse(value, &cfg->sampling)) {
 			snprintf(err, errlen,
-				 "%s takes all, default or a number from 0 to 1, not '%s'", name,
-				 value);
+				 "%s takes all, default, a number from 0 to 1 or a rate like "
+				 "50/s, not '%s'",
+				 name, value);
 			return -1;
 		}
 		cfg->sampling.keep_errors = keep;
@@ -153,9 +272,51 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 	case OPTION_SAMPLING_KEEP_ERRORS:
 		cfg->sampling.keep_errors = strcmp(value, "0") != 0;
 		return 0;
+	case OPTION_SAMPLING_KEEP_SLOWER_THAN:
+		return parse_uint(name, value, 0, 3600000, &cfg->sampling.keep_slower_than_ms, err,
+				  errlen);
 	case OPTION_VERBOSE:
 		cfg->verbose = strcmp(value, "0") != 0;
 		return 0;
+	case OPTION_REDACT_HEADERS:
+		return append_names(cfg, name, value, 1, cfg->redact.headers, &cfg->redact.nheaders,
+				    err, errlen);
+	case OPTION_QUERY_ALLOW:
+		return append_names(cfg, name, value, 0, cfg->redact.query_allow,
+				    &cfg->redact.nquery_allow, err, errlen);
+	case OPTION_REDACT_PATTERN: {
+		char why[160];
+
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (cfg->redact.npatterns == REDACT_MAX_PATTERNS) {
+			snprintf(err, errlen, "%s: at most %d patterns", name, REDACT_MAX_PATTERNS);
+			return -1;
+		}
+		if (redact_check_pattern(value, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: '%s' is not a POSIX extended regex (%s)", name,
+				 value, why);
+			return -1;
+		}
+		cfg->redact.patterns[cfg->redact.npatterns++] = value;
+		return 0;
+	}
+	case OPTION_STATS:
+		return parse_uint(name, value, 0, 86400, &cfg->stats_interval_s, err, errlen);
+	case OPTION_METRICS_PORT:
+		return parse_uint(name, value, 0, 65535, &cfg->metrics_port, err, errlen);
+	case OPTION_METRICS_ADDRESS: {
+		struct in_addr a4;
+		struct in6_addr a6;
+
+		if (inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1) {
+			snprintf(err, errlen, "%s takes an IPv4 or IPv6 address, not '%s'", name,
+				 value);
+			return -1;
+		}
+		cfg->metrics_address = value;
+		return 0;
+	}
 	case OPTION_FLUSH_DEADLINE:
 		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
 	case OPTION_EXPORT_QUEUE_MB:
@@ -171,13 +332,88 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		}
 		return 0;
 	case OPTION_XRAY_ENDPOINT:
+		return url(name, value, &cfg->xray_endpoint, err, errlen);
+	case OPTION_HONEYCOMB_API_KEY:
+		/* Never quoted back: it is a credential. */
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (strpbrk(value, "\r\n")) {
+			snprintf(err, errlen, "%s must not hold a line break", name);
+			return -1;
+		}
+		cfg->honeycomb_api_key = value;
+		return 0;
+	case OPTION_HONEYCOMB_DATASET:
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (strchr(value, '/')) {
+			snprintf(err, errlen, "%s must not contain '/', not '%s'", name, value);
+			return -1;
+		}
+		cfg->honeycomb_dataset = value;
+		return 0;
+	case OPTION_HONEYCOMB_ENDPOINT:
+		return url(name, value, &cfg->honeycomb_endpoint, err, errlen);
+	case OPTION_OTLP_ENDPOINT:
+		return url(name, value, &cfg->otlp_endpoint, err, errlen);
+	case OPTION_OTLP_TRACES_ENDPOINT:
+		return url(name, value, &cfg->otlp_traces_endpoint, err, errlen);
+	case OPTION_OTLP_LOGS_ENDPOINT:
+		return url(name, value, &cfg->otlp_logs_endpoint, err, errlen);
+	case OPTION_OTLP_HEADERS: {
+		struct otel_kv kv[OTEL_HEADERS_MAX];
+		char why[256];
+
+		if (otel_kv_parse(value, kv, OTEL_HEADERS_MAX, 1, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", name, why);
+			return -1;
+		}
+		cfg->otlp_headers = value;
+		return 0;
+	}
+	case OPTION_OTLP_COMPRESSION:
+		if (strcmp(value, "gzip") == 0) {
+			cfg->otlp_gzip = 1;
+		} else if (strcmp(value, "none") == 0) {
+			cfg->otlp_gzip = 0;
+		} else {
+			snprintf(err, errlen, "%s takes gzip or none, not '%s'", name, value);
+			return -1;
+		}
+		return 0;
+	case OPTION_CW_LOG_GROUP:
+		if (check_log_group(name, value, err, errlen))
+			return -1;
+		cfg->cw_log_group = value;
+		return 0;
+	case OPTION_CW_LOG_STREAM:
+		if (check_log_stream(name, value, err, errlen))
+			return -1;
+		cfg->cw_log_stream = value;
+		return 0;
+	case OPTION_CW_ENDPOINT:
 		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
 			snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name,
 				 value);
 			return -1;
 		}
-		cfg->xray_endpoint = value;
+		cfg->cw_endpoint = value;
 		return 0;
+	case OPTION_EMF_INTERVAL:
+		return parse_uint(name, value, 0, 3600, &cfg->emf_interval_s, err, errlen);
+	case OPTION_EMF_NAMESPACE: {
+		size_t n = strlen(value);
+
+		if (n < 1 || n > 255 || strchr(value, ':')) {
+			snprintf(err, errlen, "%s takes 1-255 characters without ':', not '%s'", name,
+				 value);
+			return -1;
+		}
+		cfg->emf_namespace = value;
+		return 0;
+	}
+	case OPTION_LOG_FILES:
+		return add_log_files(cfg, name, value, err, errlen);
 	case OPTION_XRAY_DAEMON_ADDRESS: {
 		struct xray_addr a;
 

@@ -1,6 +1,7 @@
 /* Python exceptions read from the interpreter: set up per process, resolve, attach to spans. */
 #define _GNU_SOURCE /* process_vm_readv */
 #include <bpf/bpf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,7 +369,9 @@ static int read_svarint(const uint8_t *t, size_t len, size_t *i)
 
 int pyexc_line_from_locations(const uint8_t *t, size_t len, int firstlineno, int lasti)
 {
-	int line = firstlineno;
+	/* Wide enough for any sum of deltas a table can hold (each under 2^29), so a corrupt
+	 * table cannot overflow it; a line outside int says the table is not what we think. */
+	long long line = firstlineno;
 	long addr = 0; /* bytes: each entry covers 1-8 code units of 2 bytes */
 	size_t i = 0;
 
@@ -398,7 +401,7 @@ int pyexc_line_from_locations(const uint8_t *t, size_t len, int firstlineno, int
 		}
 		line += delta;
 		if (lasti >= addr && lasti < end)
-			return code == 15 ? -1 : line;
+			return code == 15 || line < 0 || line > INT_MAX ? -1 : (int)line;
 		addr = end;
 	}
 	return -1;

@@ -30,6 +30,9 @@ struct span {
 	uint8_t parent_id[8];
 	int has_parent;
 	int sampled; /* 1, 0, or -1 when no caller said */
+	/* Set by sampling before exporters see the span: it stands for this many requests
+	 * (1 in N were kept; 1 when every such request is). Honeycomb's samplerate. */
+	uint32_t sample_rate;
 
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
@@ -44,6 +47,7 @@ struct span {
 	uint64_t response_body_size;
 	char user_agent[SPAN_UA_MAX];
 	char x_forwarded_for[SPAN_XFF_MAX];
+	char http_version[4]; /* "1.0", "1.1"; empty when not seen */
 
 	char client_addr[SPAN_ADDR_MAX];
 	int client_port; /* -1 when unknown (Unix sockets) */

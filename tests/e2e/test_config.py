@@ -23,7 +23,11 @@ GOOD = {"pids": [4242], "service_name": "cruddur-backend", "service_version": "1
         "export_queue_mb": 16,
         "xray": {"mode": "api", "endpoint": "http://127.0.0.1:4000",
                  "daemon_address": "127.0.0.1:2000"},
-        "verbose": False}
+        "cloudwatch": {"emf_interval": 60, "emf_namespace": "pyspan"}, "log_files": [],
+        "honeycomb": {}, "otlp": {"compression": "none"},
+        "verbose": False, "sampling_keep_slower_than": 0, "redact_headers": [],
+        "query_allow": [], "redact_patterns": [], "stats": 0, "metrics_port": 0,
+        "metrics_address": "127.0.0.1"}
 
 # (what, file content, the stderr line after "pyspan: config PATH: ")
 BAD = [

@@ -36,7 +36,7 @@ int main(void)
 	CHECK_INT(PARSE("--export", "stdout,,xray"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--export", "xray,"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--export", ""), CLI_USAGE_ERROR);
-	CHECK_INT(PARSE("--export", "honeycomb"), CLI_USAGE_ERROR);
+	CHECK_INT(PARSE("--export", "zipkin"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--export", "XRAY"), CLI_USAGE_ERROR);
 
 	CHECK_INT(PARSE("--sampling", "default"), CLI_OK);

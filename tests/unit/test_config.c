@@ -59,12 +59,61 @@ static const struct {
 	{ "{\"record\": \"\"}", "\"record\" needs a file name" },
 	{ "{\"export\": \"stdout\"}", "\"export\" must be an array of strings, not a string" },
 	{ "{\"export\": [1]}", "\"export\" must hold strings, not a whole number" },
-	{ "{\"export\": [\"honeycomb\"]}",
-	  "unknown exporter 'honeycomb' in \"export\" (known: stdout, xray)" },
+	{ "{\"export\": [\"zipkin\"]}",
+	  "unknown exporter 'zipkin' in \"export\" (known: stdout, xray, cloudwatch, honeycomb, otlp)" },
+	{ "{\"honeycomb\": {\"dataset\": \"a/b\"}}",
+	  "\"honeycomb.dataset\" must not contain '/', not 'a/b'" },
+	{ "{\"otlp\": {\"compression\": \"zstd\"}}",
+	  "\"otlp.compression\" takes gzip or none, not 'zstd'" },
+	{ "{\"otlp\": {\"headers\": \"api-key\"}}",
+	  "\"otlp.headers\": member 1 has no '=' (want key=value)" },
+	{ "{\"otlp\": {\"endpoint\": \"collector:4318\"}}",
+	  "\"otlp.endpoint\" takes an http:// or https:// URL, not 'collector:4318'" },
+	{ "{\"otlp\": {\"bogus\": 1}}", "unknown key \"otlp.bogus\"" },
 	{ "{\"export\": [\"xray\", \"xray\"]}", "exporter 'xray' named twice in \"export\"" },
 	{ "{\"sampling\": \"most\"}",
-	  "\"sampling\" takes all, default or a number from 0 to 1, not 'most'" },
-	{ "{\"sampling\": 2}", "\"sampling\" takes all, default or a number from 0 to 1, not '2'" },
+	  "\"sampling\" takes all, default, a number from 0 to 1 or a rate like 50/s, not 'most'" },
+	{ "{\"sampling\": 2}",
+	  "\"sampling\" takes all, default, a number from 0 to 1 or a rate like 50/s, not '2'" },
+	{ "{\"sampling\": \"0/s\"}",
+	  "\"sampling\" takes all, default, a number from 0 to 1 or a rate like 50/s, not '0/s'" },
+	{ "{\"sampling\": \"5/min\"}",
+	  "\"sampling\" takes all, default, a number from 0 to 1 or a rate like 50/s, not '5/min'" },
+	{ "{\"sampling_keep_slower_than\": \"200\"}",
+	  "\"sampling_keep_slower_than\" must be a whole number, not a string" },
+	{ "{\"sampling_keep_slower_than\": 3600001}",
+	  "\"sampling_keep_slower_than\" must be between 0 and 3600000, not 3600001" },
+	{ "{\"sampling_keep_slower_than\": 2.5}",
+	  "\"sampling_keep_slower_than\" must be a whole number, not a fraction" },
+	{ "{\"redact_headers\": \"X-Token\"}",
+	  "\"redact_headers\" must be an array of strings, not a string" },
+	{ "{\"redact_headers\": [7]}", "\"redact_headers\" must hold strings, not a whole number" },
+	{ "{\"redact_headers\": [\"X Token\"]}",
+	  "\"redact_headers\" takes header names separated by commas, not 'X Token'" },
+	{ "{\"redact_headers\": [\"\"]}",
+	  "\"redact_headers\" takes header names separated by commas, not ''" },
+	{ "{\"redact_headers\": [\"X-A:\"]}",
+	  "\"redact_headers\" takes header names separated by commas, not 'X-A:'" },
+	{ "{\"query_allow\": [\"a=b\"]}",
+	  "\"query_allow\" takes query parameter names separated by commas, not 'a=b'" },
+	{ "{\"query_allow\": [\"page,\"]}",
+	  "\"query_allow\" takes query parameter names separated by commas, not 'page,'" },
+	{ "{\"query_allow\": {}}", "\"query_allow\" must be an array of strings, not an object" },
+	{ "{\"redact_patterns\": [\"(\"]}",
+	  "\"redact_patterns\": '(' is not a POSIX extended regex (Unmatched ( or \\()" },
+	{ "{\"redact_patterns\": [\"\"]}", "\"redact_patterns\" must not be empty" },
+	{ "{\"redact_patterns\": [null]}", "\"redact_patterns\" must hold strings, not null" },
+	{ "{\"redact_patterns\": [\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\","
+	  "\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}",
+	  "\"redact_patterns\": at most 16 patterns" },
+	{ "{\"stats\": -5}", "\"stats\" takes a whole number, not '-5'" },
+	{ "{\"stats\": 86401}", "\"stats\" must be between 0 and 86400, not 86401" },
+	{ "{\"stats\": \"10\"}", "\"stats\" must be a whole number, not a string" },
+	{ "{\"metrics_port\": 65536}", "\"metrics_port\" must be between 0 and 65535, not 65536" },
+	{ "{\"metrics_port\": true}", "\"metrics_port\" must be a whole number, not a boolean" },
+	{ "{\"metrics_address\": \"localhost\"}",
+	  "\"metrics_address\" takes an IPv4 or IPv6 address, not 'localhost'" },
+	{ "{\"metrics_address\": \"\"}", "\"metrics_address\" takes an IPv4 or IPv6 address, not ''" },
 	{ "{\"sampling\": true}", "\"sampling\" must be a string or a number, not a boolean" },
 	{ "{\"sampling_keep_errors\": 1}",
 	  "\"sampling_keep_errors\" must be true or false, not a whole number" },
@@ -113,7 +162,10 @@ static const char good[] =
 	"\"record\": \"/tmp/r.bin\", \"export\": [\"stdout\", \"xray\"], \"sampling\": 0.25, "
 	"\"sampling_keep_errors\": false, \"flush_deadline\": 9, \"export_queue_mb\": 2, \"xray\": {\"mode\": \"api\", "
 	"\"endpoint\": \"http://127.0.0.1:4000\", \"daemon_address\": \"127.0.0.1:2001\"}, "
-	"\"verbose\": true}";
+	"\"verbose\": true, \"sampling_keep_slower_than\": 250, "
+	"\"redact_headers\": [\"X-Session\", \"X-Csrf\"], \"query_allow\": [\"page\"], "
+	"\"redact_patterns\": [\"acct-[0-9]+\", \"a,b\"], \"stats\": 10, \"metrics_port\": 9464, "
+	"\"metrics_address\": \"::1\"}";
 
 static void test_round_trip(void)
 {
@@ -135,6 +187,16 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.xray_api, 1);
 	CHECK_STR(cfg.xray_daemon_address, "127.0.0.1:2001");
 	CHECK_INT(cfg.verbose, 1);
+	CHECK_INT(cfg.sampling.keep_slower_than_ms, 250);
+	CHECK_INT(cfg.redact.nheaders, 2);
+	CHECK_STR(cfg.redact.headers[1], "X-Csrf");
+	CHECK_INT(cfg.redact.nquery_allow, 1);
+	CHECK_STR(cfg.redact.query_allow[0], "page");
+	CHECK_INT(cfg.redact.npatterns, 2);
+	CHECK_STR(cfg.redact.patterns[1], "a,b"); /* a pattern is never split at commas */
+	CHECK_INT(cfg.stats_interval_s, 10);
+	CHECK_INT(cfg.metrics_port, 9464);
+	CHECK_STR(cfg.metrics_address, "::1");
 
 	/* What --check-config prints is a config file that loads to the same settings. */
 	first = config_to_json(&cfg);

@@ -71,6 +71,15 @@ static void test_line_tables(void)
 		CHECK_INT(pyexc_line_from_locations(NULL, 0, 10, 0), -1);
 		CHECK_INT(pyexc_line_from_locations(bad, sizeof(bad), 10, -1), -1);
 	}
+	/* deltas that would carry the line past int (found by fuzzing): no line, no overflow */
+	{
+		static const uint8_t up[] = { 0xe8, 0x7e, 0x7f, 0x7f, 0x7f, 0x3f };
+		static const uint8_t down[] = { 0xe8, 0x7f, 0x7f, 0x7f, 0x7f, 0x3f };
+
+		CHECK_INT(pyexc_line_from_locations(up, sizeof(up), 2000000000, 0), -1);
+		CHECK_INT(pyexc_line_from_locations(down, sizeof(down), -2000000000, 0), -1);
+		CHECK_INT(pyexc_line_from_locations(up, sizeof(up), 1, 0), 536870912);
+	}
 }
 
 static void fill_item(struct py_exc_item *it, const char *type, const char *msg, uint32_t link)

@@ -33,9 +33,14 @@ void export_register(struct exporter *ex);
 void export_span(const struct span *s);
 /* Every exporter that takes logs gets the record (no sampling: logs are all kept). */
 void export_log(const struct log_record *r);
+/* Does any exporter in use take log records? */
+int export_wants_logs(void);
 void export_flush_all(void);
 /* --flush-deadline: how long export_close_all may spend delivering what is queued (5 s). */
 void export_set_flush_deadline(uint32_t seconds);
+/* The exporters in use, for --stats and the metrics endpoint. */
+int export_count(void);
+struct exporter *export_at(int i);
 /* Send what every HTTP queue holds within the flush deadline (all queues together), close
  * every exporter, then print one stderr line each with sent / retried / dropped. */
 void export_close_all(void);

@@ -1,11 +1,14 @@
 /* The list of exporters in use; every finished span that sampling keeps goes to each of them. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "export/export.h"
 #include "log.h"
 #include "net/delivery.h"
+#include "redact.h"
 #include "sampling.h"
 
 #define MAX_EXPORTERS 8
@@ -27,17 +30,56 @@ void export_register(struct exporter *ex)
 
 void export_span(const struct span *s)
 {
-	if (!sampling_keep(s, (uint64_t)time(NULL)))
+	int rate = sampling_keep(s, (uint64_t)time(NULL));
+
+	if (!rate)
 		return;
+	/* Every span reaching here is a stage's own, writable object; const tells exporters
+	 * not to change it, and the weight is set before any of them sees it. */
+	((struct span *)s)->sample_rate = (uint32_t)rate;
+	/* One place before every exporter, so none of them can see a secret. */
+	redact_span((struct span *)s);
 	for (int i = 0; i < nexporters; i++)
 		exporters[i]->span(exporters[i], s);
 }
 
 void export_log(const struct log_record *r)
 {
+	struct log_record copy = *r;
+	char stackbuf[4096], *text = stackbuf;
+	/* Room for every match to grow into REDACTED. */
+	size_t cap = r->len * 2 + 64;
+
+	if (cap > sizeof(stackbuf) && !(text = malloc(cap)))
+		return; /* a record that cannot be checked is not sent */
+	memcpy(text, r->text, r->len);
+	text[r->len] = '\0';
+	redact_text(text, cap);
+	copy.text = text;
+	copy.len = strlen(text);
 	for (int i = 0; i < nexporters; i++)
 		if (exporters[i]->log)
-			exporters[i]->log(exporters[i], r);
+			exporters[i]->log(exporters[i], &copy);
+	if (text != stackbuf)
+		free(text);
+}
+
+int export_count(void)
+{
+	return nexporters;
+}
+
+struct exporter *export_at(int i)
+{
+	return i >= 0 && i < nexporters ? exporters[i] : NULL;
+}
+
+int export_wants_logs(void)
+{
+	for (int i = 0; i < nexporters; i++)
+		if (exporters[i]->log)
+			return 1;
+	return 0;
 }
 
 void export_flush_all(void)

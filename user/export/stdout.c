@@ -134,6 +134,9 @@ static cJSON *span_to_json(const struct span *s)
 		cJSON_AddBoolToObject(o, "pyspan.body_size_approximate", 1);
 	if (s->incomplete)
 		cJSON_AddBoolToObject(o, "pyspan.incomplete", 1);
+	/* Only when sampled away from 1: this span stands for sample_rate requests. */
+	if (s->sample_rate > 1)
+		cJSON_AddNumberToObject(o, "pyspan.sample_rate", s->sample_rate);
 	return o;
 }
 

@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the services pyspan exports to, one module per backend."""
