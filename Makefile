@@ -16,7 +16,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
 	     libcurl4-openssl-dev pkg-config make gcc
-DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore
+DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore \
+	     python3-psycopg2 python3-redis python3-requests postgresql redis-server openssl
 DEB_BENCH := wrk python3-aws-xray-sdk
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -39,6 +39,8 @@ struct active_io {
 	__u32 syscall;
 	__u32 dir;
 	__u32 shape;
+	__u32 in_ssl; /* made inside an OpenSSL read or write on this thread */
+	__u32 _pad;
 };
 
 struct conn_key {
@@ -86,12 +88,60 @@ struct log_fd_val {
 	__u32 _pad;
 };
 
+
+/* An OpenSSL read or write in flight on a thread, keyed by pid_tgid: the socket syscall made
+ * inside it names the socket (fd and conn_id) without calling SSL_get_fd. */
+struct ssl_call {
+	__u64 ssl;     /* the SSL * */
+	__u64 buf;     /* the plaintext buffer */
+	__u64 outlen;  /* SSL_*_ex: where the length moved is stored; 0 for SSL_read/SSL_write */
+	__u64 enter_ns;
+	__u64 conn_id; /* set by a socket syscall inside the call; 0 when none was made */
+	__u32 fd;
+	__u32 dir;
+};
+
+struct ssl_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ssl;
+};
+
+struct ssl_sock {
+	__u64 conn_id;
+	__u32 fd;
+	__u32 _pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_LOG_FDS);
 	__type(key, struct conn_key);
 	__type(value, struct log_fd_val);
 } log_fds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_ACTIVE_IO);
+	__type(key, __u64);
+	__type(value, struct ssl_call);
+} ssl_active SEC(".maps");
+
+/* The socket each SSL object was last seen using: a read OpenSSL answers from its own buffer
+ * makes no syscall. LRU: SSL objects are freed without pyspan seeing it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__type(key, struct ssl_key);
+	__type(value, struct ssl_sock);
+} ssl_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SSL_HIT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} ssl_hits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -133,6 +183,14 @@ static __always_inline void count_drop(__u32 cause)
 static __always_inline int is_traced(__u32 tgid)
 {
 	return bpf_map_lookup_elem(&traced_pids, &tgid) != NULL;
+}
+
+static __always_inline void count_ssl_hit(__u32 which)
+{
+	__u64 *n = bpf_map_lookup_elem(&ssl_hits, &which);
+
+	if (n)
+		*n += 1;
 }
 
 static __always_inline __u64 next_conn_id(void)
@@ -242,14 +300,37 @@ static __always_inline int log_fd_verdict(__u64 pid_tgid, __u32 fd)
 	return EVF_FD_UNKNOWN;
 }
 
+/* A socket syscall made inside an OpenSSL call on this thread: remember its socket for the
+ * call in flight and for the SSL object. */
+static __always_inline void note_ssl_socket(__u64 pid_tgid, __u32 fd, __u64 conn_id)
+{
+	struct ssl_call *sc = bpf_map_lookup_elem(&ssl_active, &pid_tgid);
+	struct ssl_key key = { .tgid = pid_tgid >> 32 };
+	struct ssl_sock *known, sock = { .conn_id = conn_id, .fd = fd };
+
+	if (!sc)
+		return;
+	sc->conn_id = conn_id;
+	sc->fd = fd;
+	key.ssl = sc->ssl;
+	known = bpf_map_lookup_elem(&ssl_socks, &key);
+	if (!known || known->conn_id != conn_id)
+		bpf_map_update_elem(&ssl_socks, &key, &sock, BPF_ANY);
+}
+
 static __always_inline int io_enter(struct trace_event_raw_sys_enter *ctx, __u32 syscall,
 				    __u32 dir, __u32 shape)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
 	struct active_io a = {};
+	__u32 *flags = bpf_map_lookup_elem(&traced_pids, &tgid);
 
-	if (!is_traced(pid_tgid >> 32))
+	if (!flags)
 		return 0;
+	/* Only processes that have called OpenSSL pay for this lookup. */
+	if ((*flags & TRACED_F_SSL) && bpf_map_lookup_elem(&ssl_active, &pid_tgid))
+		a.in_ssl = 1;
 	a.enter_ns = bpf_ktime_get_ns();
 	a.fd = (__u32)ctx->args[0];
 	a.buf = ctx->args[1];
@@ -313,6 +394,12 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	if (ret <= 0)
 		return 0;
 	c = conn_get(pid_tgid, a.fd, ROLE_UNKNOWN);
+	if (c && a.in_ssl) {
+		/* Ciphertext: the OpenSSL probes report the plaintext. What this syscall gives is
+		 * the socket the SSL object uses. */
+		note_ssl_socket(pid_tgid, a.fd, c->conn_id);
+		return 0;
+	}
 	if (c) {
 		conn_id = c->conn_id;
 	} else if (!(a.dir == DIR_EGRESS && (a.fd == 1 || a.fd == 2))) {
@@ -510,6 +597,118 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (c->conn_id)
 		emit_close(pid_tgid, key.fd, c->conn_id);
 	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+/* OpenSSL: SSL_write, SSL_read and their _ex forms, attached in userspace to every libssl a
+ * traced process maps (one attachment per library file serves every process that maps it,
+ * so untraced processes return after one lookup). Entry keeps the call's buffer; the socket
+ * syscall inside it (io_exit) names the socket; return reports the plaintext. */
+static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 outlen, __u32 dir)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	__u32 *flags = bpf_map_lookup_elem(&traced_pids, &tgid);
+	struct ssl_call sc = {};
+
+	if (!flags)
+		return 0;
+	count_ssl_hit(SSL_HIT_ENTRY);
+	if (!(*flags & TRACED_F_SSL))
+		*flags |= TRACED_F_SSL;
+	sc.ssl = ssl;
+	sc.buf = buf;
+	sc.outlen = outlen;
+	sc.dir = dir;
+	sc.enter_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&ssl_active, &pid_tgid, &sc, BPF_ANY))
+		count_drop(DROP_ARGS_FULL);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, 0, DIR_EGRESS);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, 0, DIR_INGRESS);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, (__u64)written, DIR_EGRESS);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, DIR_INGRESS);
+}
+
+/* One return program for all four: the entry recorded which form it was. */
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_return, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ssl_call *sp = bpf_map_lookup_elem(&ssl_active, &pid_tgid), sc;
+	struct ev_data *e;
+	__u64 len = 0;
+	__u32 n;
+
+	if (!sp)
+		return 0;
+	sc = *sp;
+	bpf_map_delete_elem(&ssl_active, &pid_tgid);
+	count_ssl_hit(SSL_HIT_RETURN);
+	if (sc.outlen) {
+		if (ret != 1 || bpf_probe_read_user(&len, sizeof(len), (void *)sc.outlen))
+			return 0;
+	} else {
+		if (ret <= 0)
+			return 0;
+		len = (__u64)ret;
+	}
+	if (!len)
+		return 0;
+	if (!sc.conn_id) {
+		/* Answered from OpenSSL's buffer, or written without a syscall yet: the socket
+		 * this SSL object used before. */
+		struct ssl_key key = { .tgid = pid_tgid >> 32, .ssl = sc.ssl };
+		struct ssl_sock *known = bpf_map_lookup_elem(&ssl_socks, &key);
+
+		if (!known) {
+			count_drop(DROP_TLS_NO_SOCKET);
+			return 0;
+		}
+		sc.conn_id = known->conn_id;
+		sc.fd = known->fd;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e) + capture_bytes, 0);
+	if (!e) {
+		count_drop(DROP_RINGBUF_DATA);
+		return 0;
+	}
+	n = len < capture_bytes ? len : capture_bytes;
+	if (n > capture_bytes)
+		n = capture_bytes;
+	if (bpf_probe_read_user(e->data, n, (void *)sc.buf)) {
+		count_drop(DROP_READ_FAULT);
+		n = 0;
+	}
+	fill_header(&e->h, EV_DATA, pid_tgid, sc.fd, bpf_ktime_get_ns());
+	e->conn_id = sc.conn_id;
+	e->enter_ns = sc.enter_ns;
+	e->total_len = (__s64)len;
+	e->dir = sc.dir;
+	e->cap_len = n;
+	e->syscall = sc.dir == DIR_EGRESS ? SC_SSL_WRITE : SC_SSL_READ;
+	e->flags = EVF_TLS;
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
 

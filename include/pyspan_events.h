@@ -42,6 +42,26 @@ enum ev_syscall {
 	SC_SENDTO,
 	SC_SENDMSG,
 	SC_SENDFILE,
+	SC_SSL_WRITE, /* plaintext handed to OpenSSL's SSL_write / SSL_write_ex */
+	SC_SSL_READ,  /* plaintext returned by OpenSSL's SSL_read / SSL_read_ex */
+};
+
+/* ev_data.flags */
+#define EVF_TLS 1 /* plaintext of a TLS connection, seen through OpenSSL; the connection's
+		   * ciphertext is not reported */
+#define EVF_FD_UNKNOWN 2 /* a write to a non-socket fd BPF has no log-file verdict for:
+			  * userspace decides and tells it */
+
+/* traced_pids values: bits */
+#define TRACED_F_ON 1  /* the process is traced */
+#define TRACED_F_SSL 2 /* it has called OpenSSL: its socket syscalls are checked against a
+			* TLS call in flight on the thread */
+
+/* Counters of the OpenSSL uprobes, per CPU in the ssl_hits map. */
+enum ssl_hit {
+	SSL_HIT_ENTRY = 0,  /* an SSL_read/SSL_write(_ex) entry in a traced process */
+	SSL_HIT_RETURN,     /* its return */
+	SSL_HIT__COUNT,
 };
 
 /* Why an event could not be delivered; counted per CPU in the drops map, never silent. */
@@ -54,6 +74,7 @@ enum drop_cause {
 	DROP_CONNS_FULL,       /* conns could not take a new socket */
 	DROP_READ_FAULT,       /* the user buffer could not be read: event sent without bytes */
 	DROP_RINGBUF_PYEXC,    /* ring buffer full: a Python exception was lost */
+	DROP_TLS_NO_SOCKET,    /* TLS plaintext whose socket was never seen (memory BIOs) */
 	DROP__COUNT,
 };
 
@@ -67,7 +88,8 @@ struct ev_header {
 
 struct ev_data {
 	struct ev_header h;
-	__u64 conn_id;   /* unique per socket fd lifetime; matches the EV_CONN_OPEN */
+	__u64 conn_id;   /* unique per socket fd lifetime; matches the EV_CONN_OPEN (also for
+			  * TLS plaintext: the socket the SSL object writes to) */
 	__u64 enter_ns;  /* CLOCK_MONOTONIC at the syscall's entry */
 	__s64 total_len; /* bytes the syscall moved (its return value) */
 	__u32 dir;       /* enum ev_dir */
@@ -76,9 +98,6 @@ struct ev_data {
 	__u32 flags;     /* EVF_* */
 	__u8 data[]; /* cap_len bytes: the first bytes the syscall moved */
 };
-
-/* A write to a descriptor BPF has no log-file verdict for: userspace decides and tells it. */
-#define EVF_FD_UNKNOWN 1
 
 struct ev_conn {
 	struct ev_header h;

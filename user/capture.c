@@ -19,6 +19,24 @@
 #include "proc.h"
 #include "pyexc.h"
 #include "record.h"
+#include "tls_libs.h"
+
+/* How often every traced process's maps are read again for a libssl loaded since (a wheel
+ * imported late), and how long after an exec its libraries are given to load. */
+#define TLS_RESCAN_NS (2ull * 1000000000ull)
+#define TLS_EXEC_DELAY_NS (300ull * 1000000ull)
+#define TLS_PENDING_MAX 64
+
+/* The OpenSSL functions probed; each gets the entry program named and the shared return. */
+enum { TLS_FUNCS = 4 };
+
+/* One libssl file the probes are attached to (a file, not a path: the same library seen
+ * through two mount namespaces is attached once). */
+struct tls_lib {
+	dev_t dev;
+	ino_t ino;
+	struct bpf_link *links[2 * TLS_FUNCS];
+};
 
 struct capture {
 	struct capture_bpf *skel;
@@ -26,6 +44,14 @@ struct capture {
 	struct record *record;
 	uint64_t events;
 	int traced;
+	struct tls_lib *tls_libs;
+	int ntls_libs;
+	uint64_t tls_next_scan;
+	struct {
+		uint32_t pid;
+		uint64_t due;
+	} tls_pending[TLS_PENDING_MAX]; /* exec'd processes to scan once their libraries load */
+	int ntls_pending;
 };
 
 /* One table of names for the summary, --stats and the metrics endpoint. */
@@ -96,9 +122,107 @@ static void on_log_fd_decided(uint32_t pid, uint32_t fd, int allowed, void *arg)
 	bpf_map_update_elem(bpf_map__fd(cap->skel->maps.log_fds), &key, &val, BPF_ANY);
 }
 
+/* Attach the OpenSSL probes to one library a traced process maps. The path is opened through
+ * /proc/PID/root so a process in another mount namespace (a container) is probed in its own
+ * file. Every process mapping that file fires the probes; BPF drops the untraced ones. */
+static void tls_attach_lib(uint32_t pid, const char *path, void *arg)
+{
+	static const char *const funcs[TLS_FUNCS] = { "SSL_write", "SSL_read", "SSL_write_ex",
+						       "SSL_read_ex" };
+	struct capture *cap = arg;
+	struct bpf_program *entry[TLS_FUNCS] = { cap->skel->progs.ssl_write_enter,
+						 cap->skel->progs.ssl_read_enter,
+						 cap->skel->progs.ssl_write_ex_enter,
+						 cap->skel->progs.ssl_read_ex_enter };
+	char file[TLS_LIB_PATH_MAX + 32];
+	struct tls_lib *lib, *grown;
+	struct stat st;
+	int nlinks = 0;
+
+	snprintf(file, sizeof(file), "/proc/%u/root%s", pid, path);
+	if (stat(file, &st))
+		return;
+	for (int i = 0; i < cap->ntls_libs; i++)
+		if (cap->tls_libs[i].dev == st.st_dev && cap->tls_libs[i].ino == st.st_ino)
+			return;
+	grown = realloc(cap->tls_libs, (size_t)(cap->ntls_libs + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	cap->tls_libs = grown;
+	lib = &cap->tls_libs[cap->ntls_libs++];
+	memset(lib, 0, sizeof(*lib));
+	lib->dev = st.st_dev;
+	lib->ino = st.st_ino;
+	for (int i = 0; i < TLS_FUNCS; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[i]);
+		LIBBPF_OPTS(bpf_uprobe_opts, ro, .func_name = funcs[i], .retprobe = true);
+
+		/* Older OpenSSL has no _ex forms: a missing symbol is not an error. */
+		lib->links[2 * i] = bpf_program__attach_uprobe_opts(entry[i], -1, file, 0, &uo);
+		if (!lib->links[2 * i])
+			continue;
+		lib->links[2 * i + 1] = bpf_program__attach_uprobe_opts(
+			cap->skel->progs.ssl_return, -1, file, 0, &ro);
+		if (!lib->links[2 * i + 1]) {
+			bpf_link__destroy(lib->links[2 * i]);
+			lib->links[2 * i] = NULL;
+			continue;
+		}
+		nlinks++;
+	}
+	if (nlinks)
+		log_debug("TLS: probing %d OpenSSL functions in %s (pid %u)", nlinks, path, pid);
+	else
+		log_debug("TLS: %s (pid %u) has none of SSL_write/SSL_read: not probed", path,
+			  pid);
+}
+
+static void tls_scan(struct capture *cap, uint32_t pid)
+{
+	tls_libs_scan(pid, tls_attach_lib, cap);
+}
+
+/* Every process pyspan traces, read from BPF's own list (forks join it there first). */
+static void tls_scan_all(struct capture *cap)
+{
+	int fd = bpf_map__fd(cap->skel->maps.traced_pids);
+	uint32_t key, next;
+	int first = 1;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		tls_scan(cap, next);
+		key = next;
+		first = 0;
+	}
+}
+
+void capture_tick(struct capture *cap, uint64_t now_mono_ns)
+{
+	int kept = 0;
+
+	for (int i = 0; i < cap->ntls_pending; i++) {
+		if (cap->tls_pending[i].due <= now_mono_ns)
+			tls_scan(cap, cap->tls_pending[i].pid);
+		else
+			cap->tls_pending[kept++] = cap->tls_pending[i];
+	}
+	cap->ntls_pending = kept;
+	if (now_mono_ns >= cap->tls_next_scan) {
+		tls_scan_all(cap);
+		cap->tls_next_scan = now_mono_ns + TLS_RESCAN_NS;
+	}
+}
+
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct capture *cap = ctx;
+	const struct ev_header *h = data;
+
+	/* A new image maps its libraries after exec: look for libssl once they are in. */
+	if (len >= sizeof(*h) && h->type == EV_PROC_EXEC && cap->ntls_pending < TLS_PENDING_MAX) {
+		cap->tls_pending[cap->ntls_pending].pid = h->pid;
+		cap->tls_pending[cap->ntls_pending++].due = h->ts_ns + TLS_EXEC_DELAY_NS;
+	}
 
 	cap->events++;
 	if (cap->record && record_write(cap->record, data, len)) {
@@ -213,6 +337,9 @@ struct capture *capture_open(const struct capture_opts *o)
 		pyexc_setup_process(o->pids[i]);
 		proc_walk_descendants(o->pids[i], trace_child, cap);
 	}
+	tls_scan_all(cap);
+	log_debug("TLS: %d OpenSSL librar%s probed", cap->ntls_libs,
+		  cap->ntls_libs == 1 ? "y" : "ies");
 	return cap;
 
 fail:
@@ -252,6 +379,13 @@ void capture_stats(struct capture *cap, struct capture_stats *out)
 			out->drops[cause] += vals[c];
 		out->drops_total += out->drops[cause];
 	}
+	for (uint32_t w = 0; w < SSL_HIT__COUNT; w++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(cap->skel->maps.ssl_hits), &w, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out->ssl_hits[w] += vals[c];
+	}
+	out->tls_libs = cap->ntls_libs;
 	free(vals);
 }
 
@@ -261,6 +395,10 @@ void capture_close(struct capture *cap)
 		return;
 	/* Detach before anything else: the traced processes stop paying for probes now,
 	 * whatever userspace still has to do. */
+	for (int i = 0; i < cap->ntls_libs; i++)
+		for (int j = 0; j < 2 * TLS_FUNCS; j++)
+			bpf_link__destroy(cap->tls_libs[i].links[j]);
+	free(cap->tls_libs);
 	if (cap->skel)
 		capture_bpf__detach(cap->skel);
 	ring_buffer__free(cap->rb);

@@ -22,6 +22,8 @@ struct capture_stats {
 	uint64_t drops[DROP__COUNT];
 	uint64_t drops_total;
 	int traced_processes; /* at attach: the given pids and their children */
+	uint64_t ssl_hits[SSL_HIT__COUNT]; /* OpenSSL uprobe runs in traced processes */
+	int tls_libs;                      /* libssl files probed */
 };
 
 /* Load and attach. On failure prints one line saying why and returns NULL. */
@@ -30,6 +32,9 @@ struct capture *capture_open(const struct capture_opts *o);
 /* Read what the kernel sent, waiting up to timeout_ms. Returns events handled, or a negative
  * errno (-EINTR when a signal arrived, which is not an error). */
 int capture_poll(struct capture *cap, int timeout_ms);
+
+/* Periodic work: look for OpenSSL libraries loaded since the last look. */
+void capture_tick(struct capture *cap, uint64_t now_mono_ns);
 
 /* Counters, the kernel's drop counts read fresh. */
 void capture_stats(struct capture *cap, struct capture_stats *out);

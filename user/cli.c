@@ -10,8 +10,6 @@
 #include "export/otel_kv.h"
 #include "options.h"
 
-#define PYSPAN_VERSION "0.1.0"
-
 static const char usage_text[] =
 	"Usage: pyspan --pid PID [options]\n"
 	"       pyspan --config FILE [options]\n"
@@ -36,7 +34,8 @@ static const char usage_text[] =
 	"                         through the pipeline (benchmarks, bug reports); it holds\n"
 	"                         request bytes: treat it as sensitive\n"
 	"      --export LIST      where spans go, comma-separated: stdout (the default), xray,\n"
-	"                         cloudwatch, honeycomb, otlp; several run side by side\n"
+	"                         cloudwatch, honeycomb, otlp, rollbar (failed requests\n"
+	"                         only); several run side by side\n"
 	"      --sampling MODE    which requests every exporter gets: all (the default: every\n"
 	"                         one, whatever the caller said), default (X-Ray's rule: the\n"
 	"                         first request each second, then 5%%), a probability 0-1, or\n"
@@ -53,6 +52,16 @@ static const char usage_text[] =
 	"                         127.0.0.1:2000) or api (PutTraceSegments, SigV4, $AWS_REGION)\n"
 	"      --xray-endpoint URL  api mode: X-Ray endpoint (default $AWS_ENDPOINT_URL_XRAY,\n"
 	"                         else https://xray.REGION.amazonaws.com)\n"
+	"      --rollbar-environment E  Rollbar's environment (default production); the\n"
+	"                         access token comes from $ROLLBAR_ACCESS_TOKEN or the config\n"
+	"                         file, never a flag (every user can read a command line)\n"
+	"      --rollbar-code-version V  code_version of Rollbar items, at most 40 characters\n"
+	"                         (default: --service-version)\n"
+	"      --rollbar-endpoint URL  Rollbar's API base (default\n"
+	"                         https://api.rollbar.com/api/1/); items go to URL/item/\n"
+	"      --rollbar-dedup-window S  identical errors (same exception type and innermost\n"
+	"                         frame, or same status and route) within S seconds send one\n"
+	"                         Rollbar item; the rest are counted (0-86400, default 60)\n"
 	"      --log-group NAME   cloudwatch: the log group (created when missing); request\n"
 	"                         logs, the service's output and EMF metrics go there\n"
 	"      --log-stream NAME  cloudwatch: the log stream (default HOSTNAME-PID of pyspan)\n"
@@ -98,6 +107,8 @@ static const char usage_text[] =
 	"      --metrics-port N   serve the same counters as Prometheus text on\n"
 	"                         http://ADDRESS:N/metrics (default 0: no server)\n"
 	"      --metrics-address A  the address it listens on (default 127.0.0.1)\n"
+	"      --redis-redact-keys  Redis client spans show '?' for the key (\"GET ?\"); by\n"
+	"                         default they show the command and its key, never a value\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.*, cloudwatch.*, honeycomb.* and otlp.*\n"
 	"                         settings nest under \"xray\", \"cloudwatch\", \"honeycomb\",\n"
@@ -112,8 +123,8 @@ static const char usage_text[] =
 	"Precedence, lowest first: built-in defaults, the config file, environment variables\n"
 	"(OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, AWS_ENDPOINT_URL_XRAY, AWS_ENDPOINT_URL_LOGS,\n"
 	"AWS_ENDPOINT_URL, HONEYCOMB_API_KEY, HONEYCOMB_DATASET, HONEYCOMB_API_ENDPOINT,\n"
-	"OTEL_EXPORTER_OTLP_*, OTEL_RESOURCE_ATTRIBUTES), flags. A signal's own OTLP endpoint\n"
-	"outranks the base URL set at the same level or below.\n"
+	"OTEL_EXPORTER_OTLP_*, OTEL_RESOURCE_ATTRIBUTES, ROLLBAR_ACCESS_TOKEN), flags. A\n"
+	"signal's own OTLP endpoint outranks the base URL set at the same level or below.\n"
 	"\n"
 	"Exit status: 0 after a clean stop, 1 on a runtime error (no such process, no\n"
 	"privileges, BPF unavailable), 2 on a usage error.\n";
@@ -134,6 +145,10 @@ enum {
 	OPT_FLUSH_DEADLINE,
 	OPT_EXPORT_QUEUE,
 	OPT_CHECK_CONFIG,
+	OPT_ROLLBAR_ENVIRONMENT,
+	OPT_ROLLBAR_CODE_VERSION,
+	OPT_ROLLBAR_ENDPOINT,
+	OPT_ROLLBAR_DEDUP_WINDOW,
 	OPT_LOG_GROUP,
 	OPT_LOG_STREAM,
 	OPT_CW_ENDPOINT,
@@ -152,6 +167,7 @@ enum {
 	OPT_STATS,
 	OPT_METRICS_PORT,
 	OPT_METRICS_ADDRESS,
+	OPT_REDIS_REDACT_KEYS,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +185,10 @@ static const struct option long_opts[] = {
 	{ "xray-mode", required_argument, NULL, OPT_XRAY_MODE },
 	{ "xray-endpoint", required_argument, NULL, OPT_XRAY_ENDPOINT },
 	{ "flush-deadline", required_argument, NULL, OPT_FLUSH_DEADLINE },
+	{ "rollbar-environment", required_argument, NULL, OPT_ROLLBAR_ENVIRONMENT },
+	{ "rollbar-code-version", required_argument, NULL, OPT_ROLLBAR_CODE_VERSION },
+	{ "rollbar-endpoint", required_argument, NULL, OPT_ROLLBAR_ENDPOINT },
+	{ "rollbar-dedup-window", required_argument, NULL, OPT_ROLLBAR_DEDUP_WINDOW },
 	{ "honeycomb-dataset", required_argument, NULL, OPT_HNY_DATASET },
 	{ "honeycomb-endpoint", required_argument, NULL, OPT_HNY_ENDPOINT },
 	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
@@ -188,6 +208,7 @@ static const struct option long_opts[] = {
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
 	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
+	{ "redis-redact-keys", no_argument, NULL, OPT_REDIS_REDACT_KEYS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -215,6 +236,10 @@ static const struct {
 	{ OPT_XRAY_MODE, OPTION_XRAY_MODE },
 	{ OPT_XRAY_ENDPOINT, OPTION_XRAY_ENDPOINT },
 	{ OPT_FLUSH_DEADLINE, OPTION_FLUSH_DEADLINE },
+	{ OPT_ROLLBAR_ENVIRONMENT, OPTION_ROLLBAR_ENVIRONMENT },
+	{ OPT_ROLLBAR_CODE_VERSION, OPTION_ROLLBAR_CODE_VERSION },
+	{ OPT_ROLLBAR_ENDPOINT, OPTION_ROLLBAR_ENDPOINT },
+	{ OPT_ROLLBAR_DEDUP_WINDOW, OPTION_ROLLBAR_DEDUP_WINDOW },
 	{ OPT_HNY_DATASET, OPTION_HONEYCOMB_DATASET },
 	{ OPT_HNY_ENDPOINT, OPTION_HONEYCOMB_ENDPOINT },
 	{ OPT_OTLP_ENDPOINT, OPTION_OTLP_ENDPOINT },
@@ -264,6 +289,8 @@ static int apply_env(struct config *cfg, char *err, size_t errlen)
 		cfg->xray_daemon_address = v;
 	if ((v = nonempty_env("AWS_ENDPOINT_URL_XRAY")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
 		cfg->xray_endpoint = v;
+	if ((v = nonempty_env("ROLLBAR_ACCESS_TOKEN")))
+		cfg->rollbar_access_token = v;
 	if ((v = nonempty_env("AWS_ENDPOINT_URL_LOGS")) || (v = nonempty_env("AWS_ENDPOINT_URL")))
 		cfg->cw_endpoint = v;
 	if ((v = nonempty_env("HONEYCOMB_API_KEY")))
@@ -406,6 +433,9 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case 'v':
 			cfg->verbose = 1;
+			break;
+		case OPT_REDIS_REDACT_KEYS:
+			cfg->redis_redact_keys = 1;
 			break;
 		case 'c':
 		case OPT_CHECK_CONFIG:

@@ -7,6 +7,8 @@
 #include "redact.h"
 #include "sampling.h"
 
+#define PYSPAN_VERSION "0.1.0"
+
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
 #define EXPORT_QUEUE_DEFAULT_MB 16
@@ -30,6 +32,11 @@ struct config {
 	const char *xray_endpoint;    /* --xray-endpoint URL */
 	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
+	const char *rollbar_access_token; /* ROLLBAR_ACCESS_TOKEN, else the config file's */
+	const char *rollbar_environment;  /* --rollbar-environment */
+	const char *rollbar_code_version; /* --rollbar-code-version; NULL: service_version */
+	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
+	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
 	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
 	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
 	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
@@ -54,6 +61,7 @@ struct config {
 	uint32_t stats_interval_s;    /* --stats N: a status line on stderr every N s; 0 none */
 	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
 	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
+	int redis_redact_keys;        /* --redis-redact-keys: Redis keys never leave the host */
 };
 
 enum cli_result {

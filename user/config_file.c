@@ -32,6 +32,11 @@ static const struct key top_keys[] = {
 	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
 	{ "export_queue_mb", OPTION_EXPORT_QUEUE_MB, K_UINT },
 	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "rollbar_access_token", OPTION_ROLLBAR_ACCESS_TOKEN, K_STRING },
+	{ "rollbar_environment", OPTION_ROLLBAR_ENVIRONMENT, K_STRING },
+	{ "rollbar_code_version", OPTION_ROLLBAR_CODE_VERSION, K_STRING },
+	{ "rollbar_endpoint", OPTION_ROLLBAR_ENDPOINT, K_STRING },
+	{ "rollbar_dedup_window", OPTION_ROLLBAR_DEDUP_WINDOW, K_UINT },
 	{ "log_files", OPTION_LOG_FILES, K_LIST },
 	{ "redact_headers", OPTION_REDACT_HEADERS, K_STR_ARRAY },
 	{ "query_allow", OPTION_QUERY_ALLOW, K_STR_ARRAY },
@@ -39,6 +44,7 @@ static const struct key top_keys[] = {
 	{ "stats", OPTION_STATS, K_UINT },
 	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
 	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
+	{ "redis_redact_keys", OPTION_REDIS_REDACT_KEYS, K_BOOL },
 };
 
 static const struct key xray_keys[] = {

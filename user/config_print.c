@@ -29,7 +29,8 @@ void config_mask(cJSON *obj)
 
 	for (v = obj ? obj->child : NULL; v; v = next) {
 		next = v->next; /* v is freed when replaced */
-		if (v->string && is_secret(v->string))
+		/* A switch holds no secret, whatever its name ("redis_redact_keys"). */
+		if (v->string && is_secret(v->string) && !cJSON_IsBool(v))
 			cJSON_ReplaceItemInObjectCaseSensitive(obj, v->string,
 							       cJSON_CreateString("****"));
 		else if (cJSON_IsObject(v))
@@ -110,6 +111,11 @@ char *config_to_json(const struct config *cfg)
 		add_str(x, "endpoint", cfg->xray_endpoint);
 		add_str(x, "daemon_address", cfg->xray_daemon_address);
 	}
+	add_str(o, "rollbar_access_token", cfg->rollbar_access_token);
+	add_str(o, "rollbar_environment", cfg->rollbar_environment);
+	add_str(o, "rollbar_code_version", cfg->rollbar_code_version);
+	add_str(o, "rollbar_endpoint", cfg->rollbar_endpoint);
+	cJSON_AddNumberToObject(o, "rollbar_dedup_window", cfg->rollbar_dedup_window_s);
 	x = cJSON_AddObjectToObject(o, "cloudwatch");
 	if (x) {
 		add_str(x, "log_group", cfg->cw_log_group);
@@ -135,6 +141,7 @@ char *config_to_json(const struct config *cfg)
 		add_headers(x, cfg->otlp_headers);
 		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
 	}
+	cJSON_AddBoolToObject(o, "redis_redact_keys", cfg->redis_redact_keys);
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);
 	add_list(o, "query_allow", cfg->redact.query_allow, cfg->redact.nquery_allow);

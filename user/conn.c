@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "client_calls.h"
 #include "conn.h"
 #include "http_server.h"
 #include "log_files.h"
@@ -32,6 +33,7 @@ int conn_init(void)
 static void conn_free(struct conn *c)
 {
 	http_server_free(c->http);
+	client_conn_free(c->client);
 	free(c);
 }
 
@@ -107,6 +109,8 @@ static void conn_end(struct conn *c, uint64_t ts)
 {
 	if (c->http)
 		http_server_close(c->http, c, ts);
+	if (c->client)
+		client_conn_close(c->client, ts);
 	u64map_del(&conns, c->id);
 	conn_free(c);
 	stats.closed++;
@@ -120,17 +124,22 @@ void conn_on_close(const struct ev_conn *e)
 		conn_end(c, e->h.ts_ns);
 }
 
-/* Decide what a connection speaks from its first bytes. Client-side protocols come with
- * outbound-call tracing; until then a connection the process made is not read. */
+/* Decide what a connection speaks from its first bytes: a request read on it makes it an HTTP
+ * server connection, a request, query or command written on it a client one. */
 static void sniff(struct conn *c, const struct ev_data *e)
 {
 	int ingress = e->dir == DIR_INGRESS;
 
-	if (c->role == ROLE_CLIENT) {
-		c->proto = PROTO_IGNORED;
-		return;
+	if (c->role != ROLE_SERVER && !ingress) {
+		enum client_proto p = client_calls_sniff(e->data, e->cap_len, c->remote_port);
+
+		if (p != CLIENT_NONE) {
+			c->client = client_conn_new(p, c);
+			c->proto = c->client ? PROTO_CLIENT : PROTO_IGNORED;
+			return;
+		}
 	}
-	if (http_server_sniff(e->data, e->cap_len, ingress)) {
+	if (c->role != ROLE_CLIENT && http_server_sniff(e->data, e->cap_len, ingress)) {
 		c->http = http_server_new();
 		c->proto = c->http ? PROTO_HTTP_SERVER : PROTO_IGNORED;
 		return;
@@ -171,8 +180,27 @@ void conn_on_data(const struct ev_data *e)
 	}
 	if (cap > total)
 		cap = (size_t)total;
+	if (e->flags & EVF_TLS) {
+		/* The first plaintext: what the handshake bytes led sniffing to think is void. */
+		if (!c->tls && c->proto != PROTO_UNKNOWN) {
+			http_server_free(c->http);
+			client_conn_free(c->client);
+			c->http = NULL;
+			c->client = NULL;
+			c->proto = PROTO_UNKNOWN;
+		}
+		c->tls = 1;
+		c->sniff_misses = 0;
+	} else if (c->tls) {
+		return; /* ciphertext (handshake, alerts) of a connection read as plaintext */
+	}
 	if (c->proto == PROTO_UNKNOWN)
 		sniff(c, e);
+	if (c->proto == PROTO_CLIENT) {
+		client_conn_data(c->client, e->dir == DIR_EGRESS, e->data, cap, total, e->enter_ns,
+				 e->h.ts_ns, e->h.tid);
+		return;
+	}
 	if (c->proto != PROTO_HTTP_SERVER)
 		return;
 	if (e->dir == DIR_INGRESS)

@@ -10,10 +10,12 @@
 enum conn_proto {
 	PROTO_UNKNOWN = 0, /* not sniffed yet */
 	PROTO_HTTP_SERVER, /* the process serves HTTP/1.x on it */
-	PROTO_IGNORED,     /* not a protocol pyspan reads (or a client side, for now) */
+	PROTO_CLIENT,      /* the process calls out on it: HTTP, PostgreSQL or Redis */
+	PROTO_IGNORED,     /* not a protocol pyspan reads */
 };
 
 struct http_server;
+struct client_conn;
 
 /* One socket fd of one traced process, from its first sight to its close. The conn_id from BPF
  * changes whenever the fd number is reused, so (pid, fd, generation) is one id. */
@@ -29,7 +31,9 @@ struct conn {
 	int remote_port;
 	enum conn_proto proto;
 	int sniff_misses; /* data events that looked like no known protocol */
+	int tls;          /* plaintext arrives through the OpenSSL probes; ciphertext is ignored */
 	struct http_server *http;
+	struct client_conn *client;
 };
 
 struct conn_stats {

@@ -19,6 +19,9 @@
 #define HEADER_BUF_MAX (32 * 1024)
 /* Pipelined requests waiting for their responses; a client that sends more is not a browser. */
 #define PENDING_MAX 32
+/* Outbound calls one request keeps to export with its own span; a handler that makes more has
+ * the rest exported as they finish. */
+#define CHILDREN_MAX 256
 
 enum in_state {
 	IN_HEADERS, /* the next ingress byte starts a request */
@@ -37,6 +40,9 @@ enum out_state {
 struct pending {
 	struct span span;
 	struct pending *next;
+	struct span *children; /* outbound calls made while it was in flight, oldest first */
+	int nchildren;
+	int capchildren;
 };
 
 /* A growable byte buffer for a header block split across reads or writes. */
@@ -105,12 +111,44 @@ int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report 
 int http_server_inflight_trace(uint32_t pid, uint32_t tid, uint8_t trace_id[16],
 			       uint8_t span_id[8])
 {
+	int sampled;
+
+	return http_server_context(pid, tid, trace_id, span_id, &sampled);
+}
+
+int http_server_context(uint32_t pid, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8],
+			int *sampled)
+{
 	struct pending *p = inflight.buckets ? u64map_get(&inflight, thread_key(pid, tid)) : NULL;
 
 	if (!p)
 		return -1;
 	memcpy(trace_id, p->span.trace_id, 16);
 	memcpy(span_id, p->span.span_id, 8);
+	*sampled = p->span.sampled;
+	return 0;
+}
+
+int http_server_adopt(uint32_t pid, uint32_t tid, const uint8_t parent[8],
+		      const struct span *child)
+{
+	struct pending *p = inflight.buckets ? u64map_get(&inflight, thread_key(pid, tid)) : NULL;
+
+	if (!p || memcmp(p->span.span_id, parent, 8) != 0)
+		return -1;
+	if (p->nchildren == p->capchildren) {
+		int cap = p->capchildren ? p->capchildren * 2 : 4;
+		struct span *grown;
+
+		if (cap > CHILDREN_MAX)
+			return -1;
+		grown = realloc(p->children, (size_t)cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		p->children = grown;
+		p->capchildren = cap;
+	}
+	p->children[p->nchildren++] = *child;
 	return 0;
 }
 
@@ -122,6 +160,10 @@ void http_server_fini(void)
 
 static void pending_release(struct pending *p)
 {
+	/* A request that ends without its span (never answered) still had its calls made. */
+	for (int i = 0; i < p->nchildren; i++)
+		export_span(&p->children[i]);
+	free(p->children);
 	inflight_forget(p);
 	free(p->span.exception);
 	free(p);
@@ -321,7 +363,10 @@ static void finish_head(struct http_server *hs, uint64_t end_ts)
 		p->span.body_unsynced = 1;
 	p->span.response_body_size =
 		hs->out_body.lost_sync ? hs->out_body.wire : hs->out_body.payload;
-	export_span(&p->span);
+	/* Its outbound calls go first, under the same sampling decision: an exporter that nests
+	 * them (X-Ray subsegments) has them when the request's span arrives. */
+	export_span_group(&p->span, p->children, p->nchildren);
+	p->nchildren = 0;
 	stats.spans++;
 
 	hs->head = p->next;

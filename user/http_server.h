@@ -7,6 +7,7 @@
 
 struct conn;
 struct http_server;
+struct span;
 
 struct http_server_stats {
 	uint64_t spans;
@@ -49,6 +50,16 @@ int http_server_attach_exception(uint32_t pid, uint32_t tid, struct pytb_report 
  * that thread writes belongs. 0 and filled, or -1 when none is in flight there. */
 int http_server_inflight_trace(uint32_t pid, uint32_t tid, uint8_t trace_id[16],
 			       uint8_t span_id[8]);
+/* The request in flight on thread tid of process pid, for an outbound call that thread makes:
+ * its trace id, span id and the caller's sampling flag. Returns 0, or -1 when none is. */
+int http_server_context(uint32_t pid, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8],
+			int *sampled);
+
+/* Keep a finished client span to export with (just before) the request whose span id is
+ * parent, still in flight on (pid, tid). Returns 0 (the span was copied), or -1 when that
+ * request is over or keeps too many: the caller exports the span itself. */
+int http_server_adopt(uint32_t pid, uint32_t tid, const uint8_t parent[8],
+		      const struct span *child);
 
 /* Release the index of requests in flight (at exit). */
 void http_server_fini(void);

@@ -7,10 +7,12 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "client_calls.h"
 #include "clock.h"
 #include "conn.h"
 #include "export/cloudwatch.h"
 #include "export/export.h"
+#include "export/rollbar.h"
 #include "export/honeycomb.h"
 #include "export/otlp.h"
 #include "export/xray.h"
@@ -64,6 +66,12 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)hs->parse_errors, (unsigned long long)hs->unmatched_responses,
 		(unsigned long long)pyexc_stats()->events,
 		(unsigned long long)proc_output_stats()->tracebacks);
+	log_msg("outbound: %llu calls traced; TLS: %d OpenSSL librar%s probed, %llu probe hits "
+		"(%llu calls)",
+		(unsigned long long)client_calls_stats()->spans, st.tls_libs,
+		st.tls_libs == 1 ? "y" : "ies",
+		(unsigned long long)(st.ssl_hits[SSL_HIT_ENTRY] + st.ssl_hits[SSL_HIT_RETURN]),
+		(unsigned long long)st.ssl_hits[SSL_HIT_ENTRY]);
 }
 
 /* The capture's counters and every stage's, for --stats and the metrics endpoint. */
@@ -95,6 +103,17 @@ static int open_exporters(const struct config *cfg)
 			};
 
 			ex = export_xray_new(&xo);
+		} else if (strcmp(cfg->exports[i], "rollbar") == 0) {
+			struct rollbar_opts ro = {
+				.access_token = cfg->rollbar_access_token,
+				.environment = cfg->rollbar_environment,
+				.code_version = cfg->rollbar_code_version,
+				.service_version = cfg->service_version,
+				.endpoint = cfg->rollbar_endpoint,
+				.dedup_window_s = cfg->rollbar_dedup_window_s,
+			};
+
+			ex = export_rollbar_new(&ro);
 		} else if (strcmp(cfg->exports[i], "cloudwatch") == 0) {
 			struct cloudwatch_opts co = {
 				.log_group = cfg->cw_log_group,
@@ -161,6 +180,8 @@ int main(int argc, char **argv)
 		log_msg("out of memory");
 		return 1;
 	}
+	client_calls_configure(&(struct client_calls_opts){ .redis_redact_keys =
+								      cfg.redis_redact_keys });
 	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
 
 	for (int i = 0; i < cfg.npids; i++) {
@@ -236,6 +257,7 @@ int main(int argc, char **argv)
 		export_flush_all();
 		if (now - last_tick >= TICK_NS) {
 			conn_tick(now);
+			capture_tick(cap, now);
 			last_tick = now;
 		}
 		metrics_server_poll(msrv, fill_metrics, cap);

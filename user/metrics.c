@@ -27,6 +27,7 @@ static const char *const drop_names[DROP__COUNT] = {
 	[DROP_RINGBUF_PROC] = "ringbuf_proc",	[DROP_PIDS_FULL] = "pids_full",
 	[DROP_ARGS_FULL] = "args_full",		[DROP_CONNS_FULL] = "conns_full",
 	[DROP_READ_FAULT] = "read_fault",	[DROP_RINGBUF_PYEXC] = "ringbuf_pyexc",
+	[DROP_TLS_NO_SOCKET] = "tls_no_socket",
 };
 
 const char *metrics_drop_name(int cause)

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "export/otel_kv.h"
+#include "export/rollbar.h"
+#include "export/rollbar_item.h"
 #include "export/xray_addr.h"
 #include "options.h"
 #include "pyspan_limits.h"
 
-static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "honeycomb", "otlp"};
+static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "honeycomb", "otlp",
+						    "rollbar"};
 
 void options_defaults(struct config *cfg)
 {
@@ -21,6 +24,9 @@ void options_defaults(struct config *cfg)
 	cfg->sampling.rate = 1.0;
 	cfg->sampling.keep_errors = 1;
 	cfg->flush_deadline_s = 5;
+	cfg->rollbar_environment = ROLLBAR_ENVIRONMENT_DEFAULT;
+	cfg->rollbar_endpoint = ROLLBAR_ENDPOINT_DEFAULT;
+	cfg->rollbar_dedup_window_s = ROLLBAR_DEDUP_WINDOW_DEFAULT;
 	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
 	cfg->emf_interval_s = 60;
 	cfg->emf_namespace = "pyspan";
@@ -75,8 +81,15 @@ static int parse_exports(const char *name, const char *arg, struct config *cfg, 
 			if (strcmp(e, known_exports[k]) == 0)
 				break;
 		if (k == n) {
-			snprintf(err, errlen, "unknown exporter '%s' in %s (known: stdout, xray, cloudwatch, honeycomb, otlp)",
-				 e, name);
+			char known[128];
+			size_t off = 0;
+
+			known[0] = '\0';
+			for (k = 0; k < n && off < sizeof(known); k++)
+				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
+							k ? ", " : "", known_exports[k]);
+			snprintf(err, errlen, "unknown exporter '%s' in %s (known: %s)", e, name,
+				 known);
 			return -1;
 		}
 		for (int i = 0; i < cfg->nexports; i++) {
@@ -92,6 +105,16 @@ static int parse_exports(const char *name, const char *arg, struct config *cfg, 
 		cfg->exports[cfg->nexports++] = e;
 	}
 	return 0;
+}
+
+/* Characters in UTF-8, for the limits Rollbar states in characters. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
 }
 
 static int not_empty(const char *name, const char *value, const char *what, char *err,
@@ -317,6 +340,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		cfg->metrics_address = value;
 		return 0;
 	}
+	case OPTION_REDIS_REDACT_KEYS:
+		cfg->redis_redact_keys = strcmp(value, "0") != 0;
+		return 0;
 	case OPTION_FLUSH_DEADLINE:
 		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
 	case OPTION_EXPORT_QUEUE_MB:
@@ -381,6 +407,48 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 			return -1;
 		}
 		return 0;
+	case OPTION_ROLLBAR_ACCESS_TOKEN:
+		/* The value is a secret: the message never repeats it. */
+		if (!rollbar_token_ok(value)) {
+			snprintf(err, errlen,
+				 "%s must be a Rollbar access token (visible ASCII, no spaces, at "
+				 "most 128 characters)",
+				 name);
+			return -1;
+		}
+		cfg->rollbar_access_token = value;
+		return 0;
+	case OPTION_ROLLBAR_ENVIRONMENT:
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (utf8_chars(value) > ROLLBAR_ENVIRONMENT_MAX) {
+			snprintf(err, errlen, "%s must be at most %d characters", name,
+				 ROLLBAR_ENVIRONMENT_MAX);
+			return -1;
+		}
+		cfg->rollbar_environment = value;
+		return 0;
+	case OPTION_ROLLBAR_CODE_VERSION:
+		if (not_empty(name, value, "must not be empty", err, errlen))
+			return -1;
+		if (utf8_chars(value) > ROLLBAR_CODE_VERSION_MAX) {
+			snprintf(err, errlen, "%s must be at most %d characters (a git SHA fits), "
+					      "not '%s'", name, ROLLBAR_CODE_VERSION_MAX, value);
+			return -1;
+		}
+		cfg->rollbar_code_version = value;
+		return 0;
+	case OPTION_ROLLBAR_ENDPOINT:
+		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
+			snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name,
+				 value);
+			return -1;
+		}
+		cfg->rollbar_endpoint = value;
+		return 0;
+	case OPTION_ROLLBAR_DEDUP_WINDOW:
+		return parse_uint(name, value, 0, 86400, &cfg->rollbar_dedup_window_s, err,
+				  errlen);
 	case OPTION_CW_LOG_GROUP:
 		if (check_log_group(name, value, err, errlen))
 			return -1;

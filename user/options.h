@@ -29,6 +29,11 @@ enum option_id {
 	OPTION_EMF_NAMESPACE,
 	OPTION_LOG_FILES, /* appends a comma list of glob patterns */
 	OPTION_VERBOSE, /* "1" or "0" */
+	OPTION_ROLLBAR_ACCESS_TOKEN,
+	OPTION_ROLLBAR_ENVIRONMENT,
+	OPTION_ROLLBAR_CODE_VERSION,
+	OPTION_ROLLBAR_ENDPOINT,
+	OPTION_ROLLBAR_DEDUP_WINDOW,
 	OPTION_HONEYCOMB_API_KEY,
 	OPTION_HONEYCOMB_DATASET,
 	OPTION_HONEYCOMB_ENDPOINT,
@@ -43,6 +48,7 @@ enum option_id {
 	OPTION_STATS,          /* seconds */
 	OPTION_METRICS_PORT,
 	OPTION_METRICS_ADDRESS,
+	OPTION_REDIS_REDACT_KEYS, /* "1" or "0" */
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */

@@ -21,9 +21,10 @@ static const struct {
 	/* JSON Web Tokens: header.payload.signature, the first two base64url JSON */
 	{ "eyJ[A-Za-z0-9_-]{4,}\\.eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*", 0 },
 	/* name=value and name: value where the name says secret (aws_secret_access_key, api_key,
-	 * X-Amz-Security-Token, password, passwd, session token...) */
+	 * X-Amz-Security-Token, password, passwd, session token...); a value starting with '?'
+	 * is a sanitised SQL placeholder ("secret = ?"), already free of the secret */
 	{ "(secret|token|passw(or)?d|api[_-]?key|access[_-]?key|credential)[A-Za-z0-9_-]*[\"']?"
-	  "[[:space:]]*[:=][[:space:]]*[\"']?([^\"'&[:space:],;}]+)",
+	  "[[:space:]]*[:=][[:space:]]*[\"']?([^?\"'&[:space:],;}][^\"'&[:space:],;}]*)",
 	  1 },
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))

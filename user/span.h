@@ -68,6 +68,7 @@ struct span {
 	char db_user[64];
 	char db_operation[32];      /* "SELECT", "GET" */
 	char db_query[SPAN_DB_QUERY_MAX]; /* literals replaced by '?'; Redis: command and key */
+	char db_response[64];       /* PostgreSQL CommandComplete tag: "SELECT 3", "INSERT 0 1" */
 	int is_error;               /* the call failed (SQL error, Redis error reply, 5xx) */
 	char error_type[64];        /* SQLSTATE "42P01", Redis "WRONGTYPE", HTTP "503" */
 	char error_message[SPAN_ERROR_MAX];

@@ -67,6 +67,27 @@ static inline void open_conn(uint64_t id, uint32_t pid, uint32_t fd, int role)
 	conn_on_open(&e);
 }
 
+/* A connection the process made (connect) to addr:port, as BPF announces it. */
+static inline void open_client_conn(uint64_t id, uint32_t pid, uint32_t fd, const char *addr,
+				    uint16_t port)
+{
+	struct ev_conn e = { 0 };
+
+	e.h.type = EV_CONN_OPEN;
+	e.h.pid = pid;
+	e.h.tid = pid;
+	e.h.fd = fd;
+	e.h.ts_ns = now_ns;
+	e.conn_id = id;
+	e.role = ROLE_CLIENT;
+	e.family = AF_INET;
+	e.lport = 40000;
+	e.rport = port;
+	inet_pton(AF_INET, "127.0.0.1", e.laddr);
+	inet_pton(AF_INET, addr, e.raddr);
+	conn_on_open(&e);
+}
+
 static inline void close_conn(uint64_t id, uint32_t pid)
 {
 	struct ev_conn e = { 0 };
@@ -80,8 +101,8 @@ static inline void close_conn(uint64_t id, uint32_t pid)
 
 /* One syscall that moved `total` bytes of which the first min(total, capture_size) are in buf;
  * the clock advances 1 ms per call so durations are known. */
-static inline void data_n(uint64_t id, uint32_t pid, uint32_t tid, int dir, const char *buf,
-		   size_t total)
+static inline void data_flags(uint64_t id, uint32_t pid, uint32_t tid, int dir, const char *buf,
+			      size_t total, uint32_t flags)
 {
 	size_t cap = total < capture_size ? total : capture_size;
 	struct ev_data *e = calloc(1, sizeof(*e) + cap + 1);
@@ -97,10 +118,25 @@ static inline void data_n(uint64_t id, uint32_t pid, uint32_t tid, int dir, cons
 	e->total_len = (int64_t)total;
 	e->dir = (uint32_t)dir;
 	e->cap_len = (uint32_t)cap;
+	e->flags = flags;
+	if (flags & EVF_TLS)
+		e->syscall = dir == DIR_EGRESS ? SC_SSL_WRITE : SC_SSL_READ;
 	if (buf)
 		memcpy(e->data, buf, cap);
 	conn_on_data(e);
 	free(e);
+}
+
+static inline void data_n(uint64_t id, uint32_t pid, uint32_t tid, int dir, const char *buf,
+			  size_t total)
+{
+	data_flags(id, pid, tid, dir, buf, total, 0);
+}
+
+/* Plaintext of a TLS connection, as the OpenSSL probes report it. */
+static inline void data_tls(uint64_t id, uint32_t pid, uint32_t tid, int dir, const char *s)
+{
+	data_flags(id, pid, tid, dir, s, strlen(s), EVF_TLS);
 }
 
 /* A whole string moved by thread tid of process pid. */

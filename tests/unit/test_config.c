@@ -60,7 +60,8 @@ static const struct {
 	{ "{\"export\": \"stdout\"}", "\"export\" must be an array of strings, not a string" },
 	{ "{\"export\": [1]}", "\"export\" must hold strings, not a whole number" },
 	{ "{\"export\": [\"zipkin\"]}",
-	  "unknown exporter 'zipkin' in \"export\" (known: stdout, xray, cloudwatch, honeycomb, otlp)" },
+	  "unknown exporter 'zipkin' in \"export\" (known: stdout, xray, cloudwatch, honeycomb, otlp, "
+	  "rollbar)" },
 	{ "{\"honeycomb\": {\"dataset\": \"a/b\"}}",
 	  "\"honeycomb.dataset\" must not contain '/', not 'a/b'" },
 	{ "{\"otlp\": {\"compression\": \"zstd\"}}",
@@ -165,7 +166,7 @@ static const char good[] =
 	"\"verbose\": true, \"sampling_keep_slower_than\": 250, "
 	"\"redact_headers\": [\"X-Session\", \"X-Csrf\"], \"query_allow\": [\"page\"], "
 	"\"redact_patterns\": [\"acct-[0-9]+\", \"a,b\"], \"stats\": 10, \"metrics_port\": 9464, "
-	"\"metrics_address\": \"::1\"}";
+	"\"metrics_address\": \"::1\", \"redis_redact_keys\": true}";
 
 static void test_round_trip(void)
 {
@@ -197,6 +198,7 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.stats_interval_s, 10);
 	CHECK_INT(cfg.metrics_port, 9464);
 	CHECK_STR(cfg.metrics_address, "::1");
+	CHECK_INT(cfg.redis_redact_keys, 1);
 
 	/* What --check-config prints is a config file that loads to the same settings. */
 	first = config_to_json(&cfg);

@@ -301,7 +301,9 @@ static void test_resync_and_unmatched(void)
 	open_conn(13, 100, 7, ROLE_CLIENT);
 	data(13, OUT, "GET /upstream HTTP/1.1\r\n\r\n");
 	data(13, IN, resp_ok);
-	CHECK_INT(ngot, 2);
+	CHECK_INT(ngot, 3);
+	CHECK_INT(got[2].kind, SPAN_CLIENT);
+	CHECK_STR(got[2].path, "/upstream");
 	close_conn(13, 100);
 }
 

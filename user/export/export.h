@@ -31,6 +31,9 @@ struct exporter *export_stdout_new(void);
 void export_register(struct exporter *ex);
 /* Sampling decides once (sampling.h), then every exporter gets the kept span. */
 void export_span(const struct span *s);
+/* A server span and the client spans made while it was in flight: one sampling decision (the
+ * parent's) for all, the children handed to each exporter before the parent. */
+void export_span_group(const struct span *parent, const struct span *children, int n);
 /* Every exporter that takes logs gets the record (no sampling: logs are all kept). */
 void export_log(const struct log_record *r);
 /* Does any exporter in use take log records? */

@@ -43,6 +43,26 @@ void export_span(const struct span *s)
 		exporters[i]->span(exporters[i], s);
 }
 
+void export_span_group(const struct span *parent, const struct span *children, int n)
+{
+	int rate = sampling_keep(parent, (uint64_t)time(NULL));
+
+	if (!rate)
+		return;
+	/* The request's one decision holds for its calls; each is redacted like any span. */
+	((struct span *)parent)->sample_rate = (uint32_t)rate;
+	redact_span((struct span *)parent);
+	for (int c = 0; c < n; c++) {
+		((struct span *)&children[c])->sample_rate = (uint32_t)rate;
+		redact_span((struct span *)&children[c]);
+	}
+	for (int i = 0; i < nexporters; i++) {
+		for (int c = 0; c < n; c++)
+			exporters[i]->span(exporters[i], &children[c]);
+		exporters[i]->span(exporters[i], parent);
+	}
+}
+
 void export_log(const struct log_record *r)
 {
 	struct log_record copy = *r;

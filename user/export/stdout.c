@@ -2,10 +2,12 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "exception.h"
 #include "export/export.h"
 #include "proto/pytraceback.h"
+#include "span_url.h"
 #include "tracectx.h"
 
 static void add_str_if(cJSON *o, const char *key, const char *v)
@@ -76,6 +78,55 @@ static void add_exception(cJSON *o, const struct pytb_report *r)
 		cJSON_AddNumberToObject(o, "exception.chain_omitted", r->chain_omitted);
 }
 
+/* An outbound call: OpenTelemetry's HTTP client and database attributes. */
+static void add_client(cJSON *o, const struct span *s)
+{
+	char url[SPAN_HOST_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX + 16];
+
+	if (s->db_system[0]) {
+		cJSON_AddStringToObject(o, "db.system", s->db_system);
+		add_str_if(o, "db.namespace", s->db_name);
+		add_str_if(o, "db.user", s->db_user);
+		add_str_if(o, "db.operation.name", s->db_operation);
+		add_str_if(o, "db.query.text", s->db_query);
+		add_str_if(o, "db.response.command_tag", s->db_response);
+		if (s->is_error && strcmp(s->db_system, "postgresql") == 0)
+			add_str_if(o, "db.response.status_code", s->error_type);
+	} else {
+		cJSON_AddStringToObject(o, "http.request.method", s->method);
+		span_url_full(s, url, sizeof(url));
+		cJSON_AddStringToObject(o, "url.full", url);
+		if (s->status)
+			cJSON_AddNumberToObject(o, "http.response.status_code", s->status);
+		add_u64(o, "http.request.body.size", s->request_body_size);
+		add_u64(o, "http.response.body.size", s->response_body_size);
+	}
+	add_str_if(o, "network.protocol.name", s->protocol);
+	if (s->tls)
+		cJSON_AddBoolToObject(o, "pyspan.tls", 1);
+	add_str_if(o, "server.address", s->server_addr);
+	if (s->server_port >= 0)
+		cJSON_AddNumberToObject(o, "server.port", s->server_port);
+	if (s->is_error) {
+		add_str_if(o, "error.type", s->error_type);
+		add_str_if(o, "pyspan.error.message", s->error_message);
+	}
+	add_str_if(o, "service.name", s->service_name);
+	cJSON_AddNumberToObject(o, "process.pid", s->pid);
+	cJSON_AddNumberToObject(o, "thread.id", s->tid);
+	if (s->incomplete)
+		cJSON_AddBoolToObject(o, "pyspan.incomplete", 1);
+}
+
+/* OpenTelemetry's span names: "GET" for an HTTP call, the operation for a database one. */
+static void client_name(const struct span *s, char *out, size_t cap)
+{
+	if (s->db_system[0])
+		snprintf(out, cap, "%s", s->db_operation[0] ? s->db_operation : s->db_system);
+	else
+		snprintf(out, cap, "%s", s->method[0] ? s->method : "HTTP");
+}
+
 static cJSON *span_to_json(const struct span *s)
 {
 	char hex[33];
@@ -92,6 +143,18 @@ static cJSON *span_to_json(const struct span *s)
 		cJSON_AddStringToObject(o, "parent_span_id", hex);
 	}
 	cJSON_AddStringToObject(o, "kind", s->kind == SPAN_CLIENT ? "client" : "server");
+	if (s->kind == SPAN_CLIENT) {
+		char name[64];
+
+		client_name(s, name, sizeof(name));
+		cJSON_AddStringToObject(o, "name", name);
+		add_u64(o, "start_time_unix_nano", s->start_unix_ns);
+		add_u64(o, "end_time_unix_nano", s->end_unix_ns);
+		cJSON_AddNumberToObject(o, "duration_ms",
+					(double)(s->end_unix_ns - s->start_unix_ns) / 1e6);
+		add_client(o, s);
+		return o;
+	}
 	{
 		char name[SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 2];
 

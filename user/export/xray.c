@@ -17,6 +17,18 @@
  * limit, and under IPv4's largest UDP payload. */
 #define DAEMON_DOC_MAX (64000 - (sizeof(DAEMON_HEADER) - 1))
 #define RESOLVE_RETRY_S 5
+/* Outbound calls arrive just before the request they were made in (export_span_group): they
+ * wait here to become its subsegments. One whose request does not come within HOLD_NS (it
+ * was never answered) is sent as an independent subsegment; so is one past HOLD_MAX. */
+#define HOLD_MAX 1024
+#define HOLD_NS (5ull * 1000000000ull)
+/* Requests already sent, so a call that ends after its request goes out at once. */
+#define SENT_RING 256
+
+struct held_call {
+	struct span span;
+	uint64_t deadline;
+};
 
 struct xray {
 	struct exporter ex;
@@ -31,7 +43,19 @@ struct xray {
 	struct xray_api *client;
 	uint64_t truncated;
 	uint64_t encode_failed;
+	struct held_call *held[HOLD_MAX];
+	int nheld;
+	uint8_t sent_ids[SENT_RING][8];
+	unsigned nsent;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* Where pyspan runs, when the environment says so; EC2 is never guessed. */
 static const char *origin_from_env(void)
@@ -92,38 +116,126 @@ static void daemon_send(struct xray *x, const char *doc)
 	}
 }
 
-static void xray_span(struct exporter *ex, const struct span *s)
+/* One document out, by the configured route; takes doc (NULL: it could not be encoded). */
+static void send_doc(struct xray *x, char *doc, const uint8_t id_raw[8])
 {
-	struct xray *x = (struct xray *)ex;
-	int cut = 0;
-	char *doc;
-
-	if (s->kind != SPAN_SERVER)
-		return; /* client spans become subsegments, which do not exist yet */
-	doc = xray_segment_encode(s, &x->seg, x->api ? XRAY_DOC_MAX : DAEMON_DOC_MAX, &cut);
 	if (!doc) {
 		x->encode_failed++;
-		ex->dropped++;
+		x->ex.dropped++;
 		return;
 	}
-	if (cut)
-		x->truncated++;
 	if (x->api) {
 		char id[17];
 
-		tracectx_hex(s->span_id, 8, id);
+		tracectx_hex(id_raw, 8, id);
 		xray_api_add(x->client, doc, id); /* takes doc */
-	}
-	else {
+	} else {
 		daemon_send(x, doc);
 		free(doc);
 	}
+}
+
+static size_t doc_max(const struct xray *x)
+{
+	return x->api ? XRAY_DOC_MAX : DAEMON_DOC_MAX;
+}
+
+static void send_independent(struct xray *x, const struct span *c)
+{
+	send_doc(x, xray_subsegment_encode(c, doc_max(x)), c->span_id);
+}
+
+static int was_sent(const struct xray *x, const uint8_t id[8])
+{
+	unsigned n = x->nsent < SENT_RING ? x->nsent : SENT_RING;
+
+	for (unsigned i = 0; i < n; i++)
+		if (memcmp(x->sent_ids[i], id, 8) == 0)
+			return 1;
+	return 0;
+}
+
+static void hold_call(struct xray *x, const struct span *c)
+{
+	struct held_call *h;
+
+	if (x->nheld == HOLD_MAX || !(h = malloc(sizeof(*h)))) {
+		send_independent(x, c);
+		return;
+	}
+	h->span = *c;
+	h->span.exception = NULL;
+	h->deadline = mono_ns() + HOLD_NS;
+	x->held[x->nheld++] = h;
+}
+
+/* A request's segment, with the calls held for it as its subsegments. */
+static void send_request(struct xray *x, const struct span *s)
+{
+	const struct span *calls[HOLD_MAX];
+	struct held_call *mine[HOLD_MAX];
+	int n = 0, kept = 0, cut = 0, embedded = 0;
+	char *doc;
+
+	for (int i = 0; i < x->nheld; i++) {
+		if (memcmp(x->held[i]->span.parent_id, s->span_id, 8) == 0) {
+			mine[n] = x->held[i];
+			calls[n++] = &x->held[i]->span;
+		} else {
+			x->held[kept++] = x->held[i];
+		}
+	}
+	x->nheld = kept;
+	doc = xray_segment_encode_calls(s, calls, n, &x->seg, doc_max(x), &cut, &embedded);
+	if (cut)
+		x->truncated++;
+	send_doc(x, doc, s->span_id);
+	memcpy(x->sent_ids[x->nsent++ % SENT_RING], s->span_id, 8);
+	/* Too many to fit in one document: each goes on its own, under the segment. */
+	for (int i = 0; i < n; i++) {
+		if (!embedded)
+			send_independent(x, calls[i]);
+		free(mine[i]);
+	}
+}
+
+static void xray_span(struct exporter *ex, const struct span *s)
+{
+	struct xray *x = (struct xray *)ex;
+
+	if (s->kind == SPAN_SERVER)
+		send_request(x, s);
+	else if (!s->has_parent)
+		send_doc(x, xray_call_segment_encode(s, &x->seg, doc_max(x)), s->span_id);
+	else if (was_sent(x, s->parent_id))
+		send_independent(x, s);
+	else
+		hold_call(x, s);
+}
+
+/* Calls whose request never came: independent subsegments (all of them when closing). */
+static void release_held(struct xray *x, int all)
+{
+	uint64_t now = mono_ns();
+	int kept = 0;
+
+	for (int i = 0; i < x->nheld; i++) {
+		if (all || x->held[i]->deadline <= now) {
+			send_independent(x, &x->held[i]->span);
+			free(x->held[i]);
+		} else {
+			x->held[kept++] = x->held[i];
+		}
+	}
+	x->nheld = kept;
 }
 
 static void xray_flush(struct exporter *ex)
 {
 	struct xray *x = (struct xray *)ex;
 
+	if (x->nheld)
+		release_held(x, 0);
 	if (x->api)
 		xray_api_poll(x->client);
 }
@@ -147,6 +259,7 @@ static void xray_close(struct exporter *ex)
 {
 	struct xray *x = (struct xray *)ex;
 
+	release_held(x, 1);
 	if (x->api)
 		xray_api_close(x->client);
 	udp_close(x->udp);

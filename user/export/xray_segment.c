@@ -7,6 +7,7 @@
 #include "exception.h"
 #include "export/xray_segment.h"
 #include "proto/pytraceback.h"
+#include "span_url.h"
 #include "tracectx.h"
 
 void xray_cut_utf8(const char *in, size_t max_chars, char *out, size_t outlen)
@@ -335,4 +336,211 @@ char *xray_segment_encode(const struct span *s, const struct xray_segment_opts *
 	if (truncated)
 		*truncated = cut;
 	return text;
+}
+
+/* ---- outbound calls: subsegments, namespace "remote" ---- */
+
+/* A call's subsegment name: the host called for HTTP, "database@host" for PostgreSQL (the
+ * X-Ray convention for SQL), "redis@host" for Redis. */
+static void call_name(const struct span *c, char *out, size_t outlen)
+{
+	char raw[SPAN_HOST_MAX + SPAN_ADDR_MAX + 80];
+
+	if (!c->db_system[0])
+		snprintf(raw, sizeof(raw), "%s", c->host[0] ? c->host : c->server_addr);
+	else
+		snprintf(raw, sizeof(raw), "%s@%s", c->db_name[0] ? c->db_name : c->db_system,
+			 c->server_addr[0] ? c->server_addr : "localhost");
+	xray_segment_name(raw, out, outlen);
+}
+
+/* A failed call: the error flags and a cause marked remote (the peer said so). */
+static void call_error(cJSON *doc, const struct span *c)
+{
+	cJSON *cause, *arr, *e;
+	char id[17];
+	uint8_t raw[8];
+
+	if (!c->is_error)
+		return;
+	cJSON_AddBoolToObject(doc, "fault", 1);
+	if (c->status)
+		return; /* HTTP: the status says it all */
+	cause = cJSON_AddObjectToObject(doc, "cause");
+	arr = cause ? cJSON_AddArrayToObject(cause, "exceptions") : NULL;
+	e = arr ? cJSON_CreateObject() : NULL;
+	if (!e)
+		return;
+	tracectx_new_span_id(raw);
+	tracectx_hex(raw, 8, id);
+	cJSON_AddStringToObject(e, "id", id);
+	add_str(e, "type", c->error_type);
+	add_str(e, "message", c->error_message);
+	cJSON_AddBoolToObject(e, "remote", 1);
+	cJSON_AddItemToArray(arr, e);
+}
+
+static cJSON *call_subsegment(const struct span *c)
+{
+	cJSON *doc = cJSON_CreateObject(), *md, *ns;
+	char buf[SPAN_HOST_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX + 16];
+
+	if (!doc)
+		return NULL;
+	tracectx_hex(c->span_id, 8, buf);
+	cJSON_AddStringToObject(doc, "id", buf);
+	call_name(c, buf, sizeof(buf));
+	cJSON_AddStringToObject(doc, "name", buf);
+	add_time(doc, "start_time", c->start_unix_ns);
+	add_time(doc, "end_time", c->end_unix_ns);
+	cJSON_AddStringToObject(doc, "namespace", "remote");
+	if (!c->db_system[0]) {
+		cJSON *http = cJSON_AddObjectToObject(doc, "http");
+		cJSON *req = http ? cJSON_AddObjectToObject(http, "request") : NULL;
+		cJSON *res;
+
+		if (req) {
+			cJSON_AddStringToObject(req, "method", c->method);
+			span_url_full(c, buf, sizeof(buf));
+			add_str(req, "url", buf);
+		}
+		if (http && c->status && (res = cJSON_AddObjectToObject(http, "response"))) {
+			cJSON_AddNumberToObject(res, "status", c->status);
+			cJSON_AddNumberToObject(res, "content_length",
+						(double)c->response_body_size);
+		}
+		if (c->status >= 400 && c->status < 500)
+			cJSON_AddBoolToObject(doc, "error", 1);
+		if (c->status == 429)
+			cJSON_AddBoolToObject(doc, "throttle", 1);
+	} else if (strcmp(c->db_system, "postgresql") == 0) {
+		cJSON *sql = cJSON_AddObjectToObject(doc, "sql");
+
+		if (sql) {
+			add_str(sql, "sanitized_query", c->db_query);
+			cJSON_AddStringToObject(sql, "database_type", "PostgreSQL");
+			if (c->db_user[0])
+				add_str(sql, "user", c->db_user);
+			/* No password ever: the wire carries none pyspan keeps. */
+			snprintf(buf, sizeof(buf),
+				 strchr(c->server_addr, ':') ? "postgresql://[%s]:%d/%s" :
+							       "postgresql://%s:%d/%s",
+				 c->server_addr[0] ? c->server_addr : "localhost",
+				 c->server_port > 0 ? c->server_port : 5432, c->db_name);
+			add_str(sql, "url", buf);
+		}
+	}
+	call_error(doc, c);
+	md = cJSON_AddObjectToObject(doc, "metadata");
+	ns = md ? cJSON_AddObjectToObject(md, "pyspan") : NULL;
+	if (ns) {
+		if (c->db_system[0]) {
+			cJSON_AddStringToObject(ns, "db.system", c->db_system);
+			if (c->db_operation[0])
+				add_str(ns, "db.operation.name", c->db_operation);
+			if (strcmp(c->db_system, "postgresql") != 0 && c->db_query[0])
+				add_str(ns, "db.query.text", c->db_query);
+			if (c->db_response[0])
+				add_str(ns, "db.response.command_tag", c->db_response);
+		}
+		if (c->server_addr[0])
+			cJSON_AddStringToObject(ns, "server.address", c->server_addr);
+		if (c->server_port >= 0)
+			cJSON_AddNumberToObject(ns, "server.port", c->server_port);
+		if (c->tls)
+			cJSON_AddBoolToObject(ns, "tls", 1);
+		cJSON_AddNumberToObject(ns, "thread.id", c->tid);
+		if (c->incomplete)
+			cJSON_AddBoolToObject(ns, "incomplete", 1);
+	}
+	return doc;
+}
+
+/* Print doc when it fits in max bytes; NULL otherwise. Frees doc. */
+static char *print_within(cJSON *doc, size_t max)
+{
+	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+
+	cJSON_Delete(doc);
+	if (text && strlen(text) > max) {
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
+char *xray_segment_encode_calls(const struct span *s, const struct span *const *calls, int n,
+				const struct xray_segment_opts *o, size_t max, int *truncated,
+				int *embedded)
+{
+	cJSON *doc, *arr;
+	char *text;
+
+	*embedded = 0;
+	if (n > 0 && (doc = segment(s, o)) && (arr = cJSON_AddArrayToObject(doc, "subsegments"))) {
+		for (int i = 0; i < n; i++) {
+			cJSON *sub = call_subsegment(calls[i]);
+
+			if (sub)
+				cJSON_AddItemToArray(arr, sub);
+		}
+		text = print_within(doc, max);
+		if (text) {
+			*embedded = 1;
+			if (truncated)
+				*truncated = 0;
+			return text;
+		}
+	}
+	return xray_segment_encode(s, o, max, truncated);
+}
+
+char *xray_subsegment_encode(const struct span *c, size_t max)
+{
+	cJSON *doc = call_subsegment(c);
+	char buf[36];
+
+	if (!doc)
+		return NULL;
+	cJSON_AddStringToObject(doc, "type", "subsegment");
+	xray_trace_id(c->trace_id, buf);
+	cJSON_AddStringToObject(doc, "trace_id", buf);
+	tracectx_hex(c->parent_id, 8, buf);
+	cJSON_AddStringToObject(doc, "parent_id", buf);
+	return print_within(doc, max);
+}
+
+char *xray_call_segment_encode(const struct span *c, const struct xray_segment_opts *o,
+			       size_t max)
+{
+	cJSON *doc = cJSON_CreateObject(), *arr, *sub;
+	char buf[XRAY_NAME_MAX * 4 + 1];
+	uint8_t id[8];
+
+	if (!doc)
+		return NULL;
+	xray_segment_name(c->service_name, buf, sizeof(buf));
+	cJSON_AddStringToObject(doc, "name", buf);
+	tracectx_new_span_id(id);
+	tracectx_hex(id, 8, buf);
+	cJSON_AddStringToObject(doc, "id", buf);
+	xray_trace_id(c->trace_id, buf);
+	cJSON_AddStringToObject(doc, "trace_id", buf);
+	add_time(doc, "start_time", c->start_unix_ns);
+	add_time(doc, "end_time", c->end_unix_ns);
+	if (o && o->origin)
+		cJSON_AddStringToObject(doc, "origin", o->origin);
+	if (o && o->service_version) {
+		cJSON *svc = cJSON_AddObjectToObject(doc, "service");
+
+		if (svc)
+			add_str(svc, "version", o->service_version);
+	}
+	arr = cJSON_AddArrayToObject(doc, "subsegments");
+	sub = call_subsegment(c);
+	if (arr && sub)
+		cJSON_AddItemToArray(arr, sub);
+	else
+		cJSON_Delete(sub);
+	return print_within(doc, max);
 }

@@ -23,6 +23,23 @@ struct xray_segment_opts {
 char *xray_segment_encode(const struct span *s, const struct xray_segment_opts *o, size_t max,
 			  int *truncated);
 
+/* The same with the request's outbound calls (client spans) as subsegments. When they do not
+ * all fit in max bytes the segment is encoded alone, as xray_segment_encode does, and
+ * *embedded is 0: the caller sends each call as an independent subsegment. */
+char *xray_segment_encode_calls(const struct span *s, const struct span *const *calls, int n,
+				const struct xray_segment_opts *o, size_t max, int *truncated,
+				int *embedded);
+
+/* One outbound call as an independent subsegment document: "type": "subsegment", with the
+ * trace_id and the parent_id of the segment (the request) it belongs under. NULL when it does
+ * not fit in max bytes or memory ran out. */
+char *xray_subsegment_encode(const struct span *call, size_t max);
+
+/* A call made outside any request: a segment of its own (the service, with a new id) holding
+ * the call as its one subsegment. */
+char *xray_call_segment_encode(const struct span *call, const struct xray_segment_opts *o,
+			       size_t max);
+
 /* "1-<8hex>-<24hex>" from a 16-byte trace id; out holds 36 bytes. */
 void xray_trace_id(const uint8_t id[16], char out[36]);
 

@@ -50,6 +50,12 @@ def slow_err():
     raise LookupError("slow failure")  # LINE:slow-err
 
 
+@app.get("/status/<int:code>")
+def status(code):
+    # A failure with no exception: only the status says it failed.
+    return "status %d\n" % code, code
+
+
 @app.get("/err/builtin")
 def err_builtin():
     raise ValueError("bad value 17")  # LINE:builtin

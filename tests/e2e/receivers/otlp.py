@@ -2,7 +2,7 @@
 mapping (lowercase hex ids of the right length, int64 as decimal strings, integer enums,
 lowerCamelCase), answered with the real shapes: 200 (+ partialSuccess), or a google.rpc.Status
 error. behave(n, signal, records) may return None (accept all), ("partial", k, message) to
-reject the last k, or (status, headers, body)."""
+reject the last k, or (status, headers, body); n counts that signal's requests from 1."""
 import json
 import re
 
@@ -23,14 +23,17 @@ class OtlpReceiver(Receiver):
         self.logs = []
         self.rejected = {"traces": 0, "logs": 0}
         self.gzipped = 0
+        self.signal_requests = {"traces": 0, "logs": 0}
         super().__init__()
 
     def handle(self, h, path, headers, body):
-        n = self.requests
         signal = {"/v1/traces": "traces", "/v1/logs": "logs"}.get(path)
         if not signal:
             self.problem("path %r" % path)
             return 404, {}, {"code": 5, "message": "not found"}
+        # Per signal: the service's own output goes to /v1/logs alongside the spans.
+        self.signal_requests[signal] += 1
+        n = self.signal_requests[signal]
         if not (headers.get("Content-Type") or "").startswith("application/json"):
             self.problem("Content-Type %r" % headers.get("Content-Type"))
             return 415, {}, {"code": 3, "message": "unsupported content type"}
