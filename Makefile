@@ -19,6 +19,7 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev li
 DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore \
 	     python3-psycopg2 python3-redis python3-requests postgresql redis-server openssl
 DEB_BENCH := wrk python3-aws-xray-sdk
+DEB_FUZZ  := libclang-rt-14-dev
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -91,12 +92,13 @@ $(BUILD)/fuzz/seeds/linetable: $(wildcard tests/unit/fixtures/linetables/*.txt)
 
 # Each harness for FUZZ_RUNS inputs; a crash fails the target and leaves its input in
 # build/fuzz/crashes/.
-fuzz: $(FUZZ_BINS) $(BUILD)/fuzz/seeds/linetable
+fuzz: deps
+	$(MAKE) $(FUZZ_BINS) $(BUILD)/fuzz/seeds/linetable
 	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh $(FUZZ_BINS)
 
 # Install what is missing, once: dpkg-query answers without touching the network.
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH); do \
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_FUZZ); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing" $$missing; \
