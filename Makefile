@@ -29,6 +29,7 @@ DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocor
 # Only `make image-test` needs these: building and running the container image.
 DEB_IMAGE := podman buildah debootstrap runc
 DEB_BENCH := wrk python3-aws-xray-sdk
+DEB_FUZZ  := libclang-rt-14-dev
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -110,12 +111,13 @@ $(BUILD)/fuzz/seeds/linetable: $(wildcard tests/unit/fixtures/linetables/*.txt)
 
 # Each harness for FUZZ_RUNS inputs; a crash fails the target and leaves its input in
 # build/fuzz/crashes/.
-fuzz: $(FUZZ_BINS) $(BUILD)/fuzz/seeds/linetable
+fuzz: deps
+	$(MAKE) $(FUZZ_BINS) $(BUILD)/fuzz/seeds/linetable
 	FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh $(FUZZ_BINS)
 
 # Install what is missing, once: dpkg-query answers without touching the network.
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH); do \
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH) $(DEB_FUZZ); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing" $$missing; \

@@ -334,6 +334,7 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out:
+	export_shutdown_begins();
 	metrics_server_close(msrv);
 	if (cap) {
 		/* Drain what the kernel already queued, then stop paying for probes. */
@@ -353,8 +354,9 @@ out:
 			(unsigned long long)ls->records, (unsigned long long)ls->tracebacks,
 			(unsigned long long)ls->traced, (unsigned long long)ls->cut);
 	}
-	/* Probes are detached; now the export queues drain within --flush-deadline, all
-	 * together, and the export summary counts what they delivered or gave up on. */
+	/* Probes are detached; now the export queues drain, all together, until the flush
+	 * deadline counted from the stop, and the export summary counts what they delivered or
+	 * gave up on. */
 	export_close_all();
 	log_files_fini();
 	conn_fini();

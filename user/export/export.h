@@ -41,6 +41,9 @@ int export_wants_logs(void);
 void export_flush_all(void);
 /* --flush-deadline: how long export_close_all may spend delivering what is queued (5 s). */
 void export_set_flush_deadline(uint32_t seconds);
+/* pyspan is stopping: the flush deadline counts from now, so detaching probes (which can take
+ * seconds with many of them) comes out of the same budget. export_close_all calls it too. */
+void export_shutdown_begins(void);
 /* The exporters in use, for --stats and the metrics endpoint. */
 int export_count(void);
 struct exporter *export_at(int i);

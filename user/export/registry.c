@@ -16,10 +16,18 @@
 static struct exporter *exporters[MAX_EXPORTERS];
 static int nexporters;
 static uint32_t flush_deadline_s = 5;
+static uint64_t shutdown_deadline_ms;
 
 void export_set_flush_deadline(uint32_t seconds)
 {
 	flush_deadline_s = seconds;
+}
+
+void export_shutdown_begins(void)
+{
+	if (!shutdown_deadline_ms)
+		shutdown_deadline_ms =
+			clock_mono_now_ns() / 1000000ull + (uint64_t)flush_deadline_s * 1000;
 }
 
 void export_register(struct exporter *ex)
@@ -131,7 +139,8 @@ static void export_summary(void)
 void export_close_all(void)
 {
 	/* One deadline for every queue: they drain together, not one after another. */
-	delivery_drain_all(clock_mono_now_ns() / 1000000ull + (uint64_t)flush_deadline_s * 1000);
+	export_shutdown_begins();
+	delivery_drain_all(shutdown_deadline_ms);
 	for (int i = 0; i < nexporters; i++)
 		exporters[i]->close(exporters[i]);
 	/* After close: the counts include what the shutdown flush sent or gave up on. */

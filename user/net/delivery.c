@@ -54,6 +54,8 @@ struct delivery {
 static struct delivery *queues[MAX_QUEUES];
 static int nqueues;
 static size_t queue_bytes_override;
+/* The shutdown deadline, fixed by the first delivery_drain_all until every queue is freed. */
+static uint64_t drain_until;
 
 static uint64_t now_ms(void)
 {
@@ -627,6 +629,11 @@ void delivery_drain_all(uint64_t deadline_ms)
 {
 	struct http_loop *loop = http_loop();
 
+	/* An exporter that drains again in its own close must not extend the shared deadline:
+	 * every queue would wait once per exporter. */
+	if (drain_until && deadline_ms > drain_until)
+		deadline_ms = drain_until;
+	drain_until = deadline_ms;
 	for (int i = 0; i < nqueues; i++)
 		queues[i]->draining = 1;
 	for (;;) {
@@ -687,6 +694,8 @@ void delivery_free(struct delivery *d)
 		nqueues--;
 		break;
 	}
+	if (!nqueues)
+		drain_until = 0;
 	free(d);
 }
 

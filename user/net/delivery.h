@@ -107,7 +107,9 @@ void delivery_poll(struct delivery *d);
 void delivery_get_stats(const struct delivery *d, struct delivery_stats *s);
 
 /* Shutdown, all queues together: send everything now (partial batches too) and wait until
- * every queue is empty or the monotonic deadline (ms, clock_mono_now_ns()/1e6) passes. */
+ * every queue is empty or the monotonic deadline (ms, clock_mono_now_ns()/1e6) passes. The
+ * first call fixes the deadline until every queue is freed: later calls (an exporter's own
+ * close) never wait past it. */
 void delivery_drain_all(uint64_t deadline_ms);
 
 /* Count whatever is still queued or in flight as dropped, and free. */
