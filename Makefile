@@ -81,28 +81,28 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -Itests/unit -o $@ $< $(SAN_OBJS) $(LDLIBS)
 
-# Fuzzing: tests/fuzz/fuzz_NAME.c is one libFuzzer harness. Its "// fuzz-links: FILE.c ..."
-# lines name the user/ sources it links, "// fuzz-corpus: DIR ..." lines its seed inputs and
-# "// fuzz-flags: ..." extra libFuzzer options; the sources are built here with the harness's
-# sanitizers, apart from the unit-test objects.
+# Fuzzing: tests/fuzz/fuzz_NAME.c is one libFuzzer harness. It links against an archive of
+# every library source built with the fuzzing sanitizers, so the linker takes what the
+# harness reaches, however that grows. "// fuzz-corpus: DIR ..." lines name its seed inputs
+# and "// fuzz-flags: ..." lines extra libFuzzer options.
 FUZZ_RUNS  ?= 1000000
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	      -fno-sanitize-recover=undefined
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-fuzz_links  = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(shell sed -n 's|^// fuzz-links:||p' $(1)))
+FUZZ_OBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 
 $(BUILD)/fuzz/obj/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(INCLUDES) -c $< -o $@
 
-define FUZZ_RULE
-$(BUILD)/fuzz/$(1): tests/fuzz/$(1).c $(call fuzz_links,tests/fuzz/$(1).c)
-	@mkdir -p $$(dir $$@)
-	$$(CLANG) $$(FUZZ_FLAGS) -fsanitize=fuzzer $$(WARN) $$(INCLUDES) -Itests/fuzz -o $$@ \
-		$$< $$(filter %.o,$$^) $$(LDLIBS)
-endef
-$(foreach f,$(FUZZ_SRCS),$(eval $(call FUZZ_RULE,$(basename $(notdir $(f))))))
+$(BUILD)/fuzz/libpyspan.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BUILD)/fuzz/libpyspan.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) $(INCLUDES) -Itests/fuzz -o $@ \
+		$< $(BUILD)/fuzz/libpyspan.a $(LDLIBS)
 
 # Line-table seeds from the unit-test fixtures: first line and offset (2 x int32 LE), table.
 $(BUILD)/fuzz/seeds/linetable: $(wildcard tests/unit/fixtures/linetables/*.txt)

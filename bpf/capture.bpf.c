@@ -68,8 +68,10 @@ struct {
 	__type(value, __u32);
 } traced_pids SEC(".maps");
 
+/* LRU: a thread killed inside a syscall never reaches its exit probe, so its entry would
+ * stay; the oldest such entries make room instead of filling the map. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_ACTIVE_IO);
 	__type(key, __u64);
 	__type(value, struct active_io);
@@ -124,8 +126,9 @@ struct {
 	__type(value, struct log_fd_val);
 } log_fds SEC(".maps");
 
+/* LRU for the same reason as active_io_args: a thread can die inside SSL_read. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_ACTIVE_IO);
 	__type(key, __u64);
 	__type(value, struct ssl_call);

@@ -1,12 +1,14 @@
-"""End-to-end: the sample service traced with `--export honeycomb,otlp` against loopback
-stand-ins for Honeycomb's batch API and an OTLP/HTTP collector (tests/e2e/receivers), which
+"""End-to-end: the sample service traced with `--export honeycomb,otlp,rollbar` against
+loopback stand-ins for Honeycomb's batch API, an OTLP/HTTP collector and Rollbar's item API
+(tests/e2e/receivers), all three at once, which
 check every request as the services would (auth, gzip, schema, limits) and answer with their
 real shapes: a 429 / 503 with Retry-After first, then a partial failure (one per-event 400 from
 Honeycomb, partialSuccess rejecting one span from OTLP), then success.
 
 Checks: what each received equals what was sent less exactly what it rejected (and pyspan
 counts those as dropped); the same request carries the same trace id, span id and parent id
-in both; a caller's traceparent is continued; no secret reaches pyspan's output. Needs root
+in both; Rollbar gets one item, for the failing request, under the same trace and span id;
+a caller's traceparent is continued; no secret reaches pyspan's output. Needs root
 and kernel BTF; otherwise skipped. `-v` prints passing checks too.
 
 /usr/bin/python3 tests/e2e/test_honeycomb_otlp.py [-v]
@@ -24,9 +26,11 @@ import lib  # noqa: E402
 from lib import Req  # noqa: E402
 from receivers.honeycomb import HoneycombReceiver  # noqa: E402
 from receivers.otlp import OtlpReceiver  # noqa: E402
+from receivers.rollbar import RollbarReceiver  # noqa: E402
 
 KEY = "hcaik_01e2etestenvironmentkeyDONOTLOG0123456789abcdefghijklmnopq"
 HEADER_SECRET = "tok=en/DO-NOT-LOG"
+ROLLBAR_TOKEN = "0123456789abcdefRollbarDONOTLOG"
 SERVICE = "shop-e2e"
 PARENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN = "00f067aa0ba902b7"
@@ -76,14 +80,16 @@ def scenario(t, tmp):
     gu = ps = None
     hny = HoneycombReceiver(KEY, hny_behave)
     otlp = OtlpReceiver({"x-api-key": HEADER_SECRET}, otlp_behave)
+    rb = RollbarReceiver(token=ROLLBAR_TOKEN)
     try:
         gu, _ = lib.serving_gunicorn(port, tmp)
         env = {"HONEYCOMB_API_KEY": KEY, "HONEYCOMB_API_ENDPOINT": hny.url,
                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url + "/",
                "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=tok%3Den%2FDO-NOT-LOG",
-               "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_SERVICE_NAME": SERVICE}
-        ps = PyspanEnv([gu.pid], tmp, ["--export", "honeycomb,otlp", "--sampling", "all"],
-                       env=env)
+               "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_SERVICE_NAME": SERVICE,
+               "ROLLBAR_ACCESS_TOKEN": ROLLBAR_TOKEN}
+        ps = PyspanEnv([gu.pid], tmp, ["--export", "honeycomb,otlp,rollbar", "--sampling", "all",
+                                       "--rollbar-endpoint", rb.endpoint], env=env)
         ps.wait_attached(30)
         reqs = []
         tp = Req("GET", "/health", headers={"traceparent": "00-%s-%s-01"
@@ -99,12 +105,13 @@ def scenario(t, tmp):
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and (
                 len(hny.all_events()) + len(hny.rejected) < n
-                or len(otlp.spans) + otlp.rejected["traces"] < n):
+                or len(otlp.spans) + otlp.rejected["traces"] < n or not rb.items):
             time.sleep(0.1)
         rc = ps.interrupt(timeout=20)
         t.eq("pyspan exit code", rc, 0)
         t.check("honeycomb: every request valid", not hny.problems, "none", hny.problems[:3])
         t.check("otlp: every request valid", not otlp.problems, "none", otlp.problems[:3])
+        t.check("rollbar: every request valid", not rb.problems, "none", rb.problems[:3])
         t.eq("honeycomb: first answer was the 429", hny.statuses[:1], [429])
         t.eq("otlp: first traces answer was the 503", otlp.statuses[:1], [503])
         t.eq("honeycomb: every request gzip", hny.gzipped, hny.requests)
@@ -156,8 +163,23 @@ def scenario(t, tmp):
                         o["_resource"].get("process.pid") in lib.children(gu.pid),
                         "a worker pid", o["_resource"].get("process.pid"))
                 t.eq("honeycomb: route", h.get("http.route"), "/api/activities/{id}")
+        # Rollbar: one item, the failing request's, under the ids the other two saw for it
+        # (whichever of them accepted that span: each refuses one on purpose).
+        fail_ids = {(x["trace.trace_id"], x["trace.span_id"]) for x in hd.values()
+                    if x.get("http.route") == "/api/fail"}
+        fail_ids |= {(x["traceId"], x["spanId"]) for x in od.values()
+                     if x["_attrs"].get("url.path") == "/api/fail"}
+        items = rb.items
+        t.eq("rollbar: one item, for the failing request", len(items), 1)
+        t.eq("honeycomb and otlp agree on the failing request's ids", len(fail_ids), 1)
+        if items and len(fail_ids) == 1:
+            custom = items[0].get("custom") or {}
+            t.eq("rollbar: the failing request's trace and span id",
+                 (custom.get("trace_id"), custom.get("span_id")), fail_ids.pop())
+            t.eq("rollbar: level error", items[0].get("level"), "error")
         out = ps.stderr_text() + ps.stdout_text()
-        t.check("no secret in pyspan's output", KEY not in out and "DO-NOT-LOG" not in out,
+        t.check("no secret in pyspan's output",
+                KEY not in out and "DO-NOT-LOG" not in out and ROLLBAR_TOKEN not in out,
                 "no key, no header value", "found")
         if t.failed:
             t.note("pyspan stderr:\n%s" % lib.tail(ps.stderr_path, 12))
@@ -170,6 +192,7 @@ def scenario(t, tmp):
             gu.stop(signal.SIGTERM, 10)
         hny.stop()
         otlp.stop()
+        rb.stop()
 
 
 def usage_errors(t, tmp):

@@ -1,6 +1,4 @@
 /* Fuzz the config file: any JSON text applied over the defaults, then printed back. */
-// fuzz-links: user/config_file.c user/config_print.c user/options.c user/sampling.c
-// fuzz-links: user/export/xray_addr.c user/redact.c
 // fuzz-corpus: tests/fuzz/seeds/config
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
 /* Fuzz the HTTP/1 parser both ways: start lines, headers, body framing, chunk decoding. */
-// fuzz-links: user/proto/http1.c
 // fuzz-corpus: tests/fuzz/seeds/http
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,8 +1,4 @@
 /* Fuzz the server-side HTTP state machine through connection tracking, as capture events. */
-// fuzz-links: user/http_server.c user/conn.c user/proto/http1.c user/proto/pytraceback.c
-// fuzz-links: user/pyexc.c user/pyinterp.c user/python_offsets_table.c user/u64map.c
-// fuzz-links: user/exception.c user/clock.c user/proc.c user/proc_output.c user/route.c
-// fuzz-links: user/redact.c user/tracectx.c user/sampling.c user/export/registry.c user/log.c
 #include <arpa/inet.h>
 // fuzz-corpus: tests/fuzz/seeds/http_server
 #include <stdint.h>

@@ -1,8 +1,4 @@
 /* Fuzz the 3.11+ location table decoder (co_linetable) with any bytes and offsets. */
-// fuzz-links: user/pyexc.c user/pyinterp.c user/python_offsets_table.c user/u64map.c user/log.c
-// fuzz-links: user/http_server.c user/conn.c user/proto/http1.c user/proto/pytraceback.c
-// fuzz-links: user/exception.c user/clock.c user/proc.c user/proc_output.c user/route.c
-// fuzz-links: user/redact.c user/tracectx.c user/sampling.c user/export/registry.c
 // fuzz-corpus: build/fuzz/seeds/linetable
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 /* Fuzz the PostgreSQL wire follower: both directions, fed whole and in small pieces, which must
  * give the same calls and the same verdict. */
-// fuzz-links: user/proto/pgwire.c user/proto/sql_sanitize.c
 // fuzz-corpus: tests/fuzz/seeds/pgwire
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
 /* Fuzz the traceback text parser with stderr-like text, whole and as a growing buffer. */
-// fuzz-links: user/proto/pytraceback.c
 // fuzz-corpus: tests/unit/fixtures/tracebacks
 // fuzz-flags: -max_len=8192
 #include <stdint.h>

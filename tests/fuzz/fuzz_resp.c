@@ -1,6 +1,5 @@
 /* Fuzz the Redis RESP follower: requests and replies, fed whole and in small pieces, which must
  * give the same calls and the same verdict. */
-// fuzz-links: user/proto/resp.c
 // fuzz-corpus: tests/fuzz/seeds/resp
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 /* Fuzz the SQL sanitizer: output within every bound, never longer than the text, and stable
  * (sanitizing its own output changes nothing). */
-// fuzz-links: user/proto/sql_sanitize.c
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,4 @@
 /* Fuzz the trace-context header parsers: W3C traceparent and X-Amzn-Trace-Id. */
-// fuzz-links: user/tracectx.c
 #include <stdint.h>
 #include <stdlib.h>
 

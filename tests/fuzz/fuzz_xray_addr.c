@@ -1,5 +1,4 @@
 /* Fuzz the X-Ray daemon address parser (AWS_XRAY_DAEMON_ADDRESS). */
-// fuzz-links: user/export/xray_addr.c
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
