@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "export/xray_segment.h"
+#include "utf8.h"
 #include "proto/pytraceback.h"
 
 static int matches(const char *re, const char *s)
@@ -257,9 +258,9 @@ static void test_names_and_lengths(void)
 	for (int i = 0; i < 300; i++)
 		memcpy(in + 2 * i, "\xc3\xa9", 2);
 	in[598] = '\0';
-	xray_cut_utf8(in, 250, out, sizeof(out));
+	utf8_cut_chars(in, 250, out, sizeof(out));
 	CHECK_INT(strlen(out), 500);
-	xray_cut_utf8(in, 250, out, 8);
+	utf8_cut_chars(in, 250, out, 8);
 	CHECK_INT(strlen(out), 6);
 
 	xray_annotation_key("http.route-x", out, sizeof(out));

@@ -12,6 +12,7 @@
 #include "export/emf.h"
 #include "log.h"
 #include "net/aws_creds.h"
+#include "net/aws_endpoint.h"
 #include "net/http.h"
 #include "net/sigv4.h"
 #include "proto/pytraceback.h"
@@ -660,36 +661,17 @@ static void describe(struct exporter *ex, char *buf, size_t len)
 		 (unsigned long long)c->split, (unsigned long long)c->throttled);
 }
 
-/* URL, Host and path to sign from the endpoint: curl's parser, so both agree. */
 static int set_endpoint(struct cw *c, const char *endpoint)
 {
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL, *path = NULL;
-	size_t pl;
-	int rc = -1;
+	struct aws_endpoint e;
 
-	snprintf(c->base, sizeof(c->base), "%s", endpoint);
-	pl = strlen(c->base);
-	while (pl && c->base[pl - 1] == '/')
-		c->base[--pl] = '\0';
-	if (u && curl_url_set(u, CURLUPART_URL, c->base, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_PORT, &port, 0);
-		snprintf(c->host, sizeof(c->host), "%s%s%s", host, port ? ":" : "",
-			 port ? port : "");
-		pl = strlen(path);
-		while (pl && path[pl - 1] == '/')
-			path[--pl] = '\0';
-		snprintf(c->path, sizeof(c->path), "%s/", path);
-		snprintf(c->url, sizeof(c->url), "%s/", c->base);
-		rc = 0;
-	}
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
+	if (aws_endpoint_parse(&e, endpoint, "/"))
+		return -1;
+	snprintf(c->url, sizeof(c->url), "%s", e.url);
+	snprintf(c->host, sizeof(c->host), "%s", e.host);
+	snprintf(c->path, sizeof(c->path), "%s", e.path);
+	snprintf(c->base, sizeof(c->base), "%s", e.base);
+	return 0;
 }
 
 struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)

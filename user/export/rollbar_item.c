@@ -11,6 +11,7 @@
 #include "redact.h"
 #include "sink.h"
 #include "tracectx.h"
+#include "utf8.h"
 
 int rollbar_span_is_error(const struct span *s)
 {
@@ -89,25 +90,6 @@ const char *rollbar_framework(const struct span *s)
 				if (strstr(r->chain[i].frames[j].file, frameworks[k].needle))
 					return frameworks[k].name;
 	return NULL;
-}
-
-/* At most max UTF-8 characters of in, never cutting a sequence. */
-static void cut_utf8(const char *in, size_t max_chars, char *out, size_t outlen)
-{
-	size_t i = 0, chars = 0;
-
-	if (!outlen)
-		return;
-	for (; in[i]; i++) {
-		if (((unsigned char)in[i] & 0xc0) != 0x80 && chars++ == max_chars)
-			break;
-		if (i + 1 >= outlen)
-			break;
-	}
-	while (i > 0 && in[i] && ((unsigned char)in[i] & 0xc0) == 0x80)
-		i--;
-	memcpy(out, in, i);
-	out[i] = '\0';
 }
 
 static void add_str_if(cJSON *o, const char *key, const char *v)
@@ -297,13 +279,13 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 		cJSON_Delete(root);
 		return NULL;
 	}
-	cut_utf8(o->environment, ROLLBAR_ENVIRONMENT_MAX, cut, sizeof(cut));
+	utf8_cut_chars(o->environment, ROLLBAR_ENVIRONMENT_MAX, cut, sizeof(cut));
 	cJSON_AddStringToObject(data, "environment", cut);
 	cJSON_AddItemToObject(data, "body", x ? body_trace(s->exception) : body_message(s));
 	cJSON_AddStringToObject(data, "level", "error");
 	cJSON_AddNumberToObject(data, "timestamp", (double)(s->end_unix_ns / 1000000000ull));
 	if (o->code_version && o->code_version[0]) {
-		cut_utf8(o->code_version, ROLLBAR_CODE_VERSION_MAX, cut, sizeof(cut));
+		utf8_cut_chars(o->code_version, ROLLBAR_CODE_VERSION_MAX, cut, sizeof(cut));
 		cJSON_AddStringToObject(data, "code_version", cut);
 	}
 	cJSON_AddStringToObject(data, "platform", "linux");
@@ -318,7 +300,7 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 		cJSON_AddNumberToObject(srv, "pid", s->pid);
 		add_str_if(srv, "root", o->root);
 		if (o->code_version && o->code_version[0]) {
-			cut_utf8(o->code_version, ROLLBAR_CODE_VERSION_MAX, cut, sizeof(cut));
+			utf8_cut_chars(o->code_version, ROLLBAR_CODE_VERSION_MAX, cut, sizeof(cut));
 			cJSON_AddStringToObject(srv, "code_version", cut);
 		}
 	}
@@ -336,7 +318,7 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 		status_line(s, buf, sizeof(buf));
 	/* A title is one line. */
 	buf[strcspn(buf, "\r\n")] = '\0';
-	cut_utf8(buf, ROLLBAR_TITLE_MAX, cut, sizeof(cut));
+	utf8_cut_chars(buf, ROLLBAR_TITLE_MAX, cut, sizeof(cut));
 	cJSON_AddStringToObject(data, "title", cut);
 	cJSON_AddStringToObject(data, "uuid", uuid);
 	n = cJSON_AddObjectToObject(data, "notifier");

@@ -9,6 +9,7 @@
 #include "export/xray_api.h"
 #include "log.h"
 #include "net/aws_creds.h"
+#include "net/aws_endpoint.h"
 #include "net/delivery.h"
 #include "net/sigv4.h"
 
@@ -182,36 +183,17 @@ int xray_api_describe(struct xray_api *c, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t)n >= len ? (int)len - 1 : n;
 }
 
-/* URL, Host and path to sign from the endpoint: curl's parser, so both agree. */
 static int set_endpoint(struct xray_api *c, const char *endpoint)
 {
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL, *path = NULL;
-	size_t pl;
-	int rc = -1;
+	struct aws_endpoint e;
 
-	snprintf(c->base, sizeof(c->base), "%s", endpoint);
-	pl = strlen(c->base);
-	while (pl && c->base[pl - 1] == '/')
-		c->base[--pl] = '\0';
-	if (u && curl_url_set(u, CURLUPART_URL, c->base, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		curl_url_get(u, CURLUPART_PORT, &port, 0); /* only when the URL names one */
-		snprintf(c->host, sizeof(c->host), "%s%s%s", host, port ? ":" : "",
-			 port ? port : "");
-		pl = strlen(path);
-		while (pl && path[pl - 1] == '/')
-			path[--pl] = '\0';
-		snprintf(c->path, sizeof(c->path), "%s/TraceSegments", path);
-		snprintf(c->url, sizeof(c->url), "%s/TraceSegments", c->base);
-		rc = 0;
-	}
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
+	if (aws_endpoint_parse(&e, endpoint, "/TraceSegments"))
+		return -1;
+	snprintf(c->url, sizeof(c->url), "%s", e.url);
+	snprintf(c->host, sizeof(c->host), "%s", e.host);
+	snprintf(c->path, sizeof(c->path), "%s", e.path);
+	snprintf(c->base, sizeof(c->base), "%s", e.base);
+	return 0;
 }
 
 struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)

@@ -9,26 +9,7 @@
 #include "proto/pytraceback.h"
 #include "span_url.h"
 #include "tracectx.h"
-
-void xray_cut_utf8(const char *in, size_t max_chars, char *out, size_t outlen)
-{
-	size_t i = 0, chars = 0;
-
-	if (!outlen)
-		return;
-	for (; in[i]; i++) {
-		/* Every byte that is not a continuation byte starts a character. */
-		if (((unsigned char)in[i] & 0xc0) != 0x80 && chars++ == max_chars)
-			break;
-		if (i + 1 >= outlen)
-			break;
-	}
-	/* Back off a sequence the buffer cut in two. */
-	while (i > 0 && in[i] && ((unsigned char)in[i] & 0xc0) == 0x80)
-		i--;
-	memcpy(out, in, i);
-	out[i] = '\0';
-}
+#include "utf8.h"
 
 static int name_char_ok(unsigned char c)
 {
@@ -47,7 +28,7 @@ void xray_segment_name(const char *in, char *out, size_t outlen)
 		if (name_char_ok((unsigned char)in[i]))
 			tmp[n++] = in[i];
 	tmp[n] = '\0';
-	xray_cut_utf8(n ? tmp : "pyspan", XRAY_NAME_MAX, out, outlen);
+	utf8_cut_chars(n ? tmp : "pyspan", XRAY_NAME_MAX, out, outlen);
 }
 
 void xray_annotation_key(const char *in, char *out, size_t outlen)
@@ -77,7 +58,7 @@ static void add_str(cJSON *o, const char *key, const char *v)
 {
 	char cut[XRAY_STRING_MAX * 4 + 1];
 
-	xray_cut_utf8(v, XRAY_STRING_MAX, cut, sizeof(cut));
+	utf8_cut_chars(v, XRAY_STRING_MAX, cut, sizeof(cut));
 	cJSON_AddStringToObject(o, key, cut);
 }
 

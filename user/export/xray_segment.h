@@ -50,7 +50,4 @@ void xray_segment_name(const char *in, char *out, size_t outlen);
 /* An annotation key: letters, digits and underscore; anything else becomes '_'. */
 void xray_annotation_key(const char *in, char *out, size_t outlen);
 
-/* Copy at most max UTF-8 characters of in (never cutting a sequence) into out. */
-void xray_cut_utf8(const char *in, size_t max_chars, char *out, size_t outlen);
-
 #endif
