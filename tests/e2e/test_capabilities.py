@@ -106,9 +106,14 @@ def main():
         shutil.copy(os.path.realpath(lib.PYTHON), python)
         os.chown(python, nobody.pw_uid, nobody.pw_gid)
         os.chmod(python, 0o700)
+        # nobody reads the app from here: a checkout under /root (0700) is closed to it.
+        app_file = work / APP.name
+        for f in (APP, APP.parent / "shop_errors.py"):  # the app and the module it imports
+            shutil.copy(f, work / f.name)
+            os.chmod(work / f.name, 0o644)
         port = lib.free_port()
         app = lib.Proc("app", ["setpriv", "--reuid", str(nobody.pw_uid), "--regid",
-                               str(nobody.pw_gid), "--clear-groups", str(python), str(APP),
+                               str(nobody.pw_gid), "--clear-groups", str(python), str(app_file),
                                "--port", str(port)], work, cwd="/")
         try:
             lib.wait_port(port, app)
