@@ -3,16 +3,19 @@
 /usr/bin/python3 bench/run.py [--rounds N] [--duration S] [--out FILE] [--quick]
     (as root, from anywhere; `make bench` builds what it needs first)
 
-One run, so the ratios between modes hold, in four stages:
+One run, so the ratios between modes hold, in five stages:
 
 1. Service overhead. The sample service (demo/app.py) under gunicorn (2 sync workers) loaded
    by wrk with the same command line in every mode, for the JSON endpoint and for a 10%-failing
    mix (bench/fail10.lua), interleaved and repeated (A B C D, A B C D, ...), medians:
    (A) untraced, (B) traced by pyspan (stdout exporter to a file), (C) every exporter enabled
-   against loopback receivers (stdout + xray in daemon mode, to the UDP "daemon" below; n/a
-   when pyspan --help lists no network exporter), (D) the AWS X-Ray SDK middleware in-process
-   (bench/xray_app.py) sending to a local UDP "daemon" that counts datagrams.
-   For (B) and (C): spans against the requests wrk counted, and ring-buffer drops.
+   at once against loopback receivers: stdout, xray (daemon mode, to the UDP "daemon" below),
+   honeycomb, otlp, rollbar and cloudwatch (to tests/e2e/receivers, run as threads of this
+   process on free ports, checking keys, tokens and SigV4 signatures; n/a when pyspan --help
+   lacks one of them), (D) the AWS X-Ray SDK middleware in-process (bench/xray_app.py)
+   sending to a local UDP "daemon" that counts datagrams.
+   For (B) and (C): spans against the requests wrk counted, and ring-buffer drops; for (C),
+   what each exporter's summary says it sent, retried and dropped, and what each receiver got.
 2. Pipeline. A recording made by `pyspan --record` during a (B) run, replayed through
    dispatch_event() by build/bench/replay for ~3 s: events/s and spans/s on one core.
 3. Memory. pyspan's peak RSS (VmHWM) during the (B) and (C) runs, and with the xray
@@ -21,6 +24,10 @@ One run, so the ratios between modes hold, in four stages:
    the OpenSSL uprobes pyspan installs (none without TLS calls), and for the exception-capture
    design the hits per request of the uprobe candidates pyspan rejected (build/bench/uprobe_count on _PyErr_SetObject and
    PyTraceBack_Here), next to pyspan's own reads (EV_PY_EXC events per failing request).
+5. Outbound HTTPS calls. bench/upstream_app.py (demo.app plus GET /api/upstream, one HTTPS
+   call per request over a kept-alive requests.Session to a loopback HTTPS server with a
+   self-signed certificate), untraced and traced interleaved: throughput and p99 ratios,
+   OpenSSL uprobe hits and client spans per request.
 
 Writes bench/results/YYYY-MM-DD.md (machine, exact command lines, tables) and prints the
 tables. Traffic goes to 127.0.0.1 only; every process started here is stopped on the way out,
@@ -43,12 +50,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 import lib  # noqa: E402
+from receivers.cloudwatch import CloudWatchLogs  # noqa: E402
+from receivers.honeycomb import HoneycombReceiver  # noqa: E402
+from receivers.otlp import OtlpReceiver  # noqa: E402
+from receivers.rollbar import RollbarReceiver  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 GUNICORN = "/usr/bin/gunicorn"
@@ -71,7 +83,7 @@ MODES = [
     ("C", "every exporter enabled against loopback receivers"),
     ("D", "AWS X-Ray SDK middleware (in-process)"),
 ]
-NA_EXPORTERS = "n/a (no network exporter yet)"
+NA_EXPORTERS = "n/a (pyspan lacks one of the exporters)"
 
 WORKLOADS = [
     ("json", "JSON endpoint: GET /api/activities"),
@@ -127,10 +139,10 @@ def service_env():
     return env
 
 
-def start_service(app, port, workdir, name="gunicorn"):
+def start_service(app, port, workdir, name="gunicorn", env=None):
     argv = [GUNICORN, "--workers", str(WORKERS), "--worker-class", "sync",
             "--bind", "127.0.0.1:%d" % port, "--chdir", str(REPO), app]
-    gu = start(name, argv, workdir, env=service_env())
+    gu = start(name, argv, workdir, env=dict(service_env(), **(env or {})))
     try:
         lib.wait_port(port, gu, timeout=30)
         workers = lib.wait_workers(gu.pid, WORKERS, timeout=30)
@@ -158,6 +170,12 @@ def machine_cpu_s():
     hz = os.sysconf("SC_CLK_TCK")
     user, nice, system, idle, iowait, irq, softirq, steal = (f + [0] * 8)[:8]
     return (user + nice + system + irq + softirq) / hz, steal / hz
+
+
+def self_cpu_s():
+    """CPU seconds of this process: all its threads (mode C's receivers among them)."""
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    return a.ru_utime + a.ru_stime
 
 
 def own_cpu_s():
@@ -229,6 +247,8 @@ def wrk_argv(workload, port, seconds):
     argv = [WRK, "-t%d" % WRK_THREADS, "-c%d" % WRK_CONNS, "-d%ds" % seconds, "--latency"]
     if workload == "fail10":
         argv += ["-s", str(FAIL_SCRIPT), "http://127.0.0.1:%d/" % port]
+    elif workload == "upstream":
+        argv += ["http://127.0.0.1:%d/api/upstream" % port]
     else:
         argv += ["http://127.0.0.1:%d/api/activities" % port]
     return argv
@@ -394,8 +414,8 @@ def bpf_progs(ids):
 
 
 def count_spans(path):
-    """(spans, bad lines, spans with an exception by source, 500 spans)."""
-    spans = bad = fivehundred = 0
+    """(spans, bad lines, spans with an exception by source, 500 spans, client spans)."""
+    spans = bad = fivehundred = clients = 0
     sources = {}
     with open(path, errors="replace") as f:
         for line in f:
@@ -415,7 +435,9 @@ def count_spans(path):
                 sources[src] = sources.get(src, 0) + 1
             if o.get("http.response.status_code") == 500:
                 fivehundred += 1
-    return spans, bad, sources, fivehundred
+            if o.get("kind") == "client":
+                clients += 1
+    return spans, bad, sources, fivehundred, clients
 
 
 def wait_spans_settle(ps, want, timeout=10):
@@ -456,9 +478,16 @@ def start_pyspan(pids, workdir, extra=(), name="pyspan", env=None):
     return ps
 
 
+def summary_line(ps):
+    """pyspan's exit summary ("pyspan: N events, N spans, ..."); the exporters' lines that
+    follow it may mention spans too."""
+    lines = re.findall(r"^pyspan: \d+ events, \d+ spans.*$", ps.stderr_text(), re.M)
+    return lines[-1] if lines else None
+
+
 def stop_pyspan(ps):
     rc = ps.interrupt(timeout=60)
-    summary = ps.summary_line()
+    summary = summary_line(ps)
     if rc != 0:
         raise BenchError("pyspan exited %s after SIGINT; its stderr:\n%s"
                          % ("(killed)" if rc is None else rc, lib.tail(ps.stderr_path, 20)))
@@ -466,6 +495,16 @@ def stop_pyspan(ps):
         raise BenchError("pyspan printed no summary; its stderr:\n%s"
                          % lib.tail(ps.stderr_path, 20))
     return summary
+
+
+def outbound_counts(ps):
+    """pyspan's outbound summary line: client calls traced, OpenSSL libraries probed, uprobe
+    hits (entry and return) and the SSL calls they saw."""
+    m = re.search(r"outbound: (\d+) calls traced; TLS: (\d+) OpenSSL librar\w+ probed, "
+                  r"(\d+) probe hits \((\d+) calls\)", ps.stderr_text())
+    if not m:
+        return None
+    return dict(zip(("calls", "libs", "hits", "ssl_calls"), (int(x) for x in m.groups())))
 
 
 def summary_counts(line):
@@ -497,16 +536,131 @@ XRAY_API_ENV = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDPYSPANBENCH
                 "no_proxy": "127.0.0.1,localhost"}
 
 
+# Mode C: every exporter at once. The X-Ray daemon is the UDP sink above; the others are
+# the loopback stand-ins of the end-to-end tests (tests/e2e/receivers), run here as threads,
+# which check every request as the service would (key, token, SigV4, schema, limits).
+C_EXPORTERS = ("stdout", "xray", "honeycomb", "otlp", "rollbar", "cloudwatch")
+C_HNY_KEY = "hcaik_01benchloopbackenvironmentkeyNOTASECRET0123456789abcdefghij"
+C_OTLP_HEADER = ("x-api-key", "bench-otlp-key")
+C_ROLLBAR_TOKEN = "0123456789abcdefBenchNOTASECRET"
+C_CW = {"akid": "AKIDPYSPANBENCHCW000", "secret": "pyspan-bench-cw-not-a-secret",
+        "token": "pyspan-bench-cw-session-token", "region": "us-east-1",
+        "group": "/pyspan/bench", "stream": "bench"}
+# validate=False: per-record schema checks off (the end-to-end tests make them); auth,
+# encoding, JSON and counts stay. See Receivers.
+C_VALIDATE = False
+
+
+def c_flags():
+    """pyspan's flags in mode C; endpoints come from Receivers.flags()."""
+    return ["--export", ",".join(C_EXPORTERS), "--xray-mode", "daemon", "--sampling", "all",
+            "--log-group", C_CW["group"], "--log-stream", C_CW["stream"]]
+
+
+class Receivers:
+    """The HTTP backends of mode C on free loopback ports, each timing what it does with a
+    request (CPU and wall time of its handler, counted in this process)."""
+
+    def __init__(self):
+        self.timing = {}
+        self.lock = threading.Lock()
+        self.hny = self.otlp = self.rb = self.cw = None
+        try:
+            self.hny = self.timed("honeycomb", HoneycombReceiver(C_HNY_KEY,
+                                                                  validate=C_VALIDATE))
+            self.otlp = self.timed("otlp", OtlpReceiver(dict([C_OTLP_HEADER]),
+                                                        validate=C_VALIDATE))
+            self.rb = self.timed("rollbar", RollbarReceiver(token=C_ROLLBAR_TOKEN))
+            # No throttling or too-old answer: the bench measures the steady state.
+            self.cw = self.timed("cloudwatch", CloudWatchLogs(
+                C_CW["akid"], C_CW["secret"], C_CW["token"], C_CW["region"],
+                throttle_once=False, reject_old_once=False))
+            # The group and stream exist, as they do after pyspan's first run against them.
+            self.cw.groups[C_CW["group"]] = {C_CW["stream"]: []}
+        except BaseException:
+            self.stop()
+            raise
+
+    def timed(self, name, rx):
+        inner = rx.handle
+        t = self.timing[name] = {"requests": 0, "cpu_s": 0.0, "wall_s": 0.0, "max_ms": 0.0}
+
+        def handle(*a):
+            c0, w0 = time.thread_time(), time.perf_counter()
+            try:
+                return inner(*a)
+            finally:
+                wall = time.perf_counter() - w0
+                with self.lock:
+                    t["requests"] += 1
+                    t["cpu_s"] += time.thread_time() - c0
+                    t["wall_s"] += wall
+                    t["max_ms"] = max(t["max_ms"], wall * 1e3)
+        rx.handle = handle
+        return rx
+
+    def flags(self):
+        return ["--rollbar-endpoint", self.rb.endpoint, "--cloudwatch-endpoint", self.cw.url]
+
+    def env(self):
+        return {"HONEYCOMB_API_KEY": C_HNY_KEY, "HONEYCOMB_API_ENDPOINT": self.hny.url,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp.url,
+                "OTEL_EXPORTER_OTLP_HEADERS": "%s=%s" % C_OTLP_HEADER,
+                "ROLLBAR_ACCESS_TOKEN": C_ROLLBAR_TOKEN,
+                "AWS_ACCESS_KEY_ID": C_CW["akid"], "AWS_SECRET_ACCESS_KEY": C_CW["secret"],
+                "AWS_SESSION_TOKEN": C_CW["token"], "AWS_REGION": C_CW["region"],
+                "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null",
+                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+                **XRAY_DAEMON_ENV}
+
+    def counts(self):
+        """What each backend accepted, refused, and found wrong."""
+        cw_events = self.cw.events(C_CW["group"], C_CW["stream"])
+        cw_req = sum(1 for e in cw_events if '"type":"request"' in e.get("message", ""))
+        return {
+            "honeycomb": {"events": len(self.hny.all_events()), "refused": len(self.hny.rejected),
+                          "problems": len(self.hny.problems), "non_200": sum(
+                              1 for s in self.hny.statuses if s != 200)},
+            "otlp": {"spans": len(self.otlp.spans), "logs": len(self.otlp.logs),
+                     "refused": sum(self.otlp.rejected.values()),
+                     "problems": len(self.otlp.problems),
+                     "non_200": sum(1 for s in self.otlp.statuses if s != 200)},
+            "rollbar": {"items": len(self.rb.items), "requests": len(self.rb.requests),
+                        "problems": len(self.rb.problems), "non_200": sum(
+                            1 for r in self.rb.requests if r["status"] != 200)},
+            "cloudwatch": {"events": len(cw_events), "request_events": cw_req,
+                           "other_events": len(cw_events) - cw_req,
+                           "rejected": len(self.cw.rejected), "problems": len(self.cw.bad),
+                           "calls": dict((op, sum(1 for o in self.cw.ops if o[0] == op))
+                                         for op in sorted({o[0] for o in self.cw.ops})),
+                           "non_ok": sum(1 for o in self.cw.ops if o[1] != "ok")},
+        }
+
+    def stop(self):
+        for rx in (self.hny, self.otlp, self.rb, self.cw):
+            if rx is not None:
+                rx.stop()
+        self.hny = self.otlp = self.rb = self.cw = None
+
+
+def run_setup(app, pyspan=None, env=None, sink=False, receivers=False, upstream=None):
+    """What one run starts: the app; pyspan's extra flags (None: no pyspan) and environment;
+    whether the UDP "X-Ray daemon" listens; whether mode C's HTTP receivers run; for stage 5,
+    the (cert, key) of the HTTPS upstream the app calls."""
+    return {"app": app, "pyspan": pyspan, "env": env or {}, "sink": sink,
+            "receivers": receivers, "upstream": upstream}
+
+
 def mode_setup(mode):
     if mode == "A":
-        return "demo.app:app", None, {}, False
+        return run_setup("demo.app:app")
     if mode == "B":
-        return "demo.app:app", [], {}, False
+        return run_setup("demo.app:app", pyspan=[])
     if mode == "C":
-        return ("demo.app:app", ["--export", "stdout,xray", "--xray-mode", "daemon",
-                                 "--sampling", "all"], XRAY_DAEMON_ENV, True)
+        return run_setup("demo.app:app", pyspan=c_flags(), sink=True, receivers=True)
     if mode == "D":
-        return "bench.xray_app:app", None, {}, True
+        return run_setup("bench.xray_app:app", sink=True)
     raise ValueError(mode)
 
 
@@ -515,14 +669,21 @@ def one_run(mode, workload, args, tmp, tag, stats_run=False, setup=None):
     wd = Path(tmp) / tag
     wd.mkdir()
     res = {"mode": mode, "workload": workload}
-    sink = None
-    app, ps_extra, ps_env, with_sink = setup or mode_setup(mode)
+    sink = rx = upstream = None
+    setup = setup or mode_setup(mode)
+    ps_extra, ps_env, app_env = setup["pyspan"], setup["env"], {}
     res["quiet_wait_s"], res["busy_before_pct"] = wait_quiet()
     try:
-        if with_sink:
+        if setup["sink"]:
             sink = start_udp_sink(wd)
+        if setup["receivers"]:
+            rx = Receivers()
+            ps_extra = list(ps_extra) + rx.flags()
+            ps_env = dict(ps_env, **rx.env())
+        if setup["upstream"]:
+            upstream, app_env = start_https_upstream(wd, *setup["upstream"])
         port = lib.free_port()
-        gu, workers = start_service(app, port, wd)
+        gu, workers = start_service(setup["app"], port, wd, env=app_env)
         run_wrk(workload, port, args.warmup, wd, name="wrk-warmup")
         ps = None
         if ps_extra is not None:
@@ -538,33 +699,48 @@ def one_run(mode, workload, args, tmp, tag, stats_run=False, setup=None):
         sink_before = udp_sink_counts(sink, 1) if sink else None
         cpu0 = tree_cpu_s([gu.pid] + workers)
         ps_cpu0 = tree_cpu_s([ps.pid]) if ps else 0
+        up_cpu0 = tree_cpu_s([upstream.pid]) if upstream else 0
         other = OtherLoad([gu.pid] + workers + ([ps.pid] if ps else [])
-                          + ([sink.pid] if sink else []))
+                          + ([sink.pid] if sink else []) + ([upstream.pid] if upstream else []))
+        self0 = self_cpu_s()
         res.update(run_wrk(workload, port, args.duration, wd))
         res["other_cpu_pct"], res["steal_pct"] = other.done()
+        if upstream:
+            res["upstream_cpu_s"] = tree_cpu_s([upstream.pid]) - up_cpu0
+        if rx:
+            # The receivers' threads, with this process's own (idle) waiting for wrk.
+            res["receivers_cpu_s"] = self_cpu_s() - self0
         res["service_cpu_s"] = tree_cpu_s([gu.pid] + workers) - cpu0
         if ps:
             if stats_run:
                 after = bpf_progs(prog_ids)
                 res["bpf"] = {i: (after[i], before.get(i, {})) for i in after}
-            wait_spans_settle(ps, res["requests"])
+            # Stage 5: a server span and a client span per request.
+            wait_spans_settle(ps, res["requests"] * (2 if setup["upstream"] else 1))
             res["pyspan_cpu_s"] = tree_cpu_s([ps.pid]) - ps_cpu0
             res["vmhwm_kb"] = vm_hwm_kb(ps.pid)
             summary = stop_pyspan(ps)
             res["summary"] = summary
             res.update(summary_counts(summary))
             res["exporters"] = export_lines(ps)
-            spans, bad, sources, five = count_spans(ps.stdout_path)
-            res.update(spans=spans, bad_lines=bad, exc_sources=sources, spans_500=five)
+            res["tls"] = outbound_counts(ps)
+            spans, bad, sources, five, clients = count_spans(ps.stdout_path)
+            res.update(spans=spans, bad_lines=bad, exc_sources=sources, spans_500=five,
+                       client_spans=clients)
             if stats_run:
                 res["recording"] = str(wd / "capture.rec")
         gu.stop(signal.SIGTERM, 15)
         if sink:
             end = stop_udp_sink(sink, 2)
             res["xray"] = {k: end[k] - sink_before[k] for k in end}
+        if rx:
+            res["receivers"] = rx.counts()
+            res["receivers_timing"] = rx.timing
     finally:
         # Everything of this run stops here; the registry keeps the others (none).
         cleanup()
+        if rx:
+            rx.stop()
         if not stats_run:
             for f in wd.glob("*.stdout"):
                 if f.name.startswith("pyspan"):
@@ -598,7 +774,7 @@ def network_exporters():
 
 def stage_overhead(args, tmp):
     runs = []
-    modes = [m for m, _ in MODES if m != "C" or args.has_xray]
+    modes = [m for m, _ in MODES if m != "C" or args.has_c]
     total = args.rounds * len(WORKLOADS) * len(modes)
     k = 0
     for r in range(1, args.rounds + 1):
@@ -639,9 +815,9 @@ def stage_backend_down(args, tmp):
             hold.listen(1)
             port = hold.getsockname()[1]
         try:
-            setup = ("demo.app:app", ["--export", "stdout,xray", "--xray-mode", "api",
-                                      "--xray-endpoint", "http://127.0.0.1:%d" % port,
-                                      "--sampling", "all"], XRAY_API_ENV, False)
+            setup = run_setup("demo.app:app", pyspan=[
+                "--export", "stdout,xray", "--xray-mode", "api", "--xray-endpoint",
+                "http://127.0.0.1:%d" % port, "--sampling", "all"], env=XRAY_API_ENV)
             res = one_run("B", "json", args, tmp, "down-%s" % kind, setup=setup)
         finally:
             if hold:
@@ -778,7 +954,7 @@ def stage_uprobes(args, tmp):
             secs = time.monotonic() - t0
             wait_spans_settle(ps, n)
             summary = stop_pyspan(ps)
-            spans, bad, sources, five = count_spans(ps.stdout_path)
+            spans, bad, sources, five, _ = count_spans(ps.stdout_path)
             c = summary_counts(summary)
             out[phase] = {
                 "seconds": secs,
@@ -798,6 +974,114 @@ def stage_uprobes(args, tmp):
 
 
 # ---------------------------------------------------------------------------------------------
+# Stage 5: outbound HTTPS calls. bench/upstream_app.py makes one HTTPS GET per request to a
+# loopback HTTPS server, `run.py --https-upstream`, with a self-signed certificate.
+
+OPENSSL = "openssl"
+UPSTREAM_APP = "bench.upstream_app:app"
+UPSTREAM_BODY = b'{"quote": "Only an idiot fights a war on two fronts.", "id": 4}'
+OUTBOUND_MODES = [("A", "untraced"), ("B", "pyspan (stdout exporter to a file)")]
+
+
+def https_upstream(addr, cert, key):
+    """The HTTPS server the bench app calls: HTTP/1.1 keep-alive, a thread per connection,
+    every GET answered 200 with UPSTREAM_BODY."""
+    import http.server
+    import ssl
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # One write (one TLS record) per response, flushed by the base class after do_GET,
+        # and no Nagle: otherwise the body waits for the client's delayed ACK.
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(UPSTREAM_BODY)))
+            self.end_headers()
+            self.wfile.write(UPSTREAM_BODY)
+
+        def log_message(self, *a):
+            pass
+
+    host, port = addr.rsplit(":", 1)
+    try:
+        server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
+    except OSError as e:
+        sys.exit("https-upstream: cannot listen on %s: %s" % (addr, e))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *a: os._exit(0))
+    print("ready", file=sys.stderr, flush=True)
+    server.serve_forever()
+
+
+def make_cert(workdir):
+    """A self-signed certificate for 127.0.0.1 and localhost, valid for a day."""
+    cert, key = Path(workdir) / "upstream-cert.pem", Path(workdir) / "upstream-key.pem"
+    try:
+        r = subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                            "1", "-subj", "/CN=localhost", "-addext",
+                            "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key),
+                            "-out", str(cert)], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BenchError("openssl req failed: %s" % e)
+    if r.returncode:
+        raise BenchError("openssl req failed: %s" % r.stderr.strip()[-500:])
+    return str(cert), str(key)
+
+
+def start_https_upstream(workdir, cert, key):
+    """Start the upstream; returns it and the environment the bench app needs to call it."""
+    port = lib.free_port()
+    p = start("https-upstream", [PYTHON, str(REPO / "bench" / "run.py"), "--https-upstream",
+                                 "127.0.0.1:%d" % port, "--cert", cert, "--key", key], workdir)
+    deadline = time.monotonic() + 10
+    while "ready" not in p.stderr_text():
+        if not p.alive() or time.monotonic() > deadline:
+            raise BenchError("the HTTPS upstream did not start: %s" % lib.tail(p.stderr_path))
+        time.sleep(0.02)
+    return p, {"BENCH_UPSTREAM_URL": "https://127.0.0.1:%d/quote" % port,
+               "BENCH_UPSTREAM_CA": cert, "NO_PROXY": "127.0.0.1,localhost",
+               "no_proxy": "127.0.0.1,localhost"}
+
+
+def stage_outbound(args, tmp):
+    """Untraced and traced runs of GET /api/upstream, interleaved (A B, A B, ...)."""
+    wd = Path(tmp) / "outbound"
+    wd.mkdir()
+    cert, key = make_cert(wd)
+    run_args = argparse.Namespace(warmup=args.warmup, duration=args.outbound_duration)
+    runs = []
+    total = args.outbound_rounds * len(OUTBOUND_MODES)
+    for r in range(1, args.outbound_rounds + 1):
+        for mode, _ in OUTBOUND_MODES:
+            setup = run_setup(UPSTREAM_APP, pyspan=[] if mode == "B" else None,
+                              upstream=(cert, key))
+            res = one_run(mode, "upstream", run_args, wd, "r%d-%s" % (r, mode), setup=setup)
+            res["round"] = r
+            runs.append(res)
+            extra = ""
+            if mode == "B":
+                tls = res["tls"] or {}
+                server = res["spans"] - res["client_spans"]
+                extra = (", %d server spans, %d client spans, %s OpenSSL probe hits "
+                         "(%.2f per request), %s drops" % (
+                             server, res["client_spans"], tls.get("hits", "?"),
+                             tls.get("hits", 0) / max(server, 1), res["drops"]))
+            log("[%d/%d] outbound round %d (%s): %.0f req/s, p50 %.2f ms, p99 %.2f ms, "
+                "%d requests%s; other CPU %.1f%%" % (
+                    len(runs), total, r, mode, res["rps"], res["p50_ms"], res["p99_ms"],
+                    res["requests"], extra, res["other_cpu_pct"]))
+    return {"runs": runs, "rounds": args.outbound_rounds, "duration": args.outbound_duration,
+            "app": UPSTREAM_APP}
+
+
+# ---------------------------------------------------------------------------------------------
 # Preflight and machine
 
 
@@ -813,15 +1097,16 @@ def preflight(args):
         if not os.access(path, os.X_OK):
             problems.append("%s is missing: run `%s` (or `make bench`)" % (path, how))
     for tool, pkg in ((WRK, "wrk"), (GUNICORN, "gunicorn"), (BPFTOOL, "bpftool"),
-                      ("sysctl", "procps")):
+                      ("sysctl", "procps"), (OPENSSL, "openssl")):
         if not shutil.which(tool):
             problems.append("%s is missing: install the Debian package %s (make deps)"
                             % (tool, pkg))
-    r = subprocess.run([PYTHON, "-c", "import flask, aws_xray_sdk.core, "
+    r = subprocess.run([PYTHON, "-c", "import flask, requests, botocore, aws_xray_sdk.core, "
                         "aws_xray_sdk.ext.flask.middleware"], capture_output=True, text=True)
     if r.returncode != 0:
-        problems.append("%s cannot import flask and the X-Ray SDK (Debian packages "
-                        "python3-flask, python3-aws-xray-sdk): %s"
+        problems.append("%s cannot import flask, requests, botocore and the X-Ray SDK (Debian "
+                        "packages python3-flask, python3-requests, python3-botocore, "
+                        "python3-aws-xray-sdk): %s"
                         % (PYTHON, r.stderr.strip().splitlines()[-1:]))
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -924,8 +1209,11 @@ def overhead_tables(runs):
         for mode, desc in MODES:
             label = "(%s) %s" % (mode, desc)
             if mode == "C":
+                exp = next((r["pyspan_args"][r["pyspan_args"].index("--export") + 1]
+                            for r in m.get("C", {}).get("runs", [])
+                            if "--export" in r.get("pyspan_args", [])), "")
                 label = "(C) every exporter enabled against loopback receivers" + (
-                    ": stdout + xray (daemon mode, UDP to the counting sink)" if "C" in m else "")
+                    ": %s" % " + ".join(exp.split(",")) if exp else "")
             if mode not in m:
                 rows.append([label] + [NA_EXPORTERS] + ["-"] * 5)
                 continue
@@ -971,7 +1259,7 @@ def bpf_rows(res):
     return rows, tot_ns, tot_cnt
 
 
-def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
+def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None, outbound=None):
     tables, meds = overhead_tables(runs)
     date = started.strftime("%Y-%m-%d")
     L = []
@@ -1013,9 +1301,17 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
     w("# mode B, attached after the warm-up; wrk starts once it printed 'pyspan: attached'")
     w("./pyspan --pid GUNICORN_MASTER_PID > spans.jsonl 2> pyspan.stderr")
     if has_c:
-        w("# mode C: every exporter, the X-Ray daemon being the counting UDP socket below")
-        w("AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000 ./pyspan --pid GUNICORN_MASTER_PID "
-          "--export stdout,xray --xray-mode daemon --sampling all > spans.jsonl")
+        w("# mode C: every exporter at once; the X-Ray daemon is the counting UDP socket below,")
+        w("# the others are tests/e2e/receivers in bench/run.py's process (threads, free ports)")
+        w("AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000 HONEYCOMB_API_KEY=hcaik_01... "
+          "HONEYCOMB_API_ENDPOINT=http://127.0.0.1:PORT1 "
+          "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:PORT2 "
+          "OTEL_EXPORTER_OTLP_HEADERS=%s=... ROLLBAR_ACCESS_TOKEN=... "
+          "AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=... AWS_SESSION_TOKEN=... "
+          "AWS_REGION=%s AWS_EC2_METADATA_DISABLED=true ./pyspan --pid GUNICORN_MASTER_PID %s "
+          "--rollbar-endpoint http://127.0.0.1:PORT3/api/1/ --cloudwatch-endpoint "
+          "http://127.0.0.1:PORT4 > spans.jsonl"
+          % (C_OTLP_HEADER[0], C_CW["akid"], C_CW["region"], " ".join(c_flags())))
     if down:
         w("# stage 3, backend down (json workload, one run each): PORT refuses, or listens "
           "and never accepts")
@@ -1036,8 +1332,8 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
     w("")
     w("Rounds: %d, each running, per workload, A B C D in that order%s. Values are medians "
       "over the rounds; ratios are median(mode) / median(A)." % (
-          args.rounds, "" if has_c else " (C is not runnable: this pyspan has no network "
-          "exporter)"))
+          args.rounds, "" if has_c else " (C is not runnable: this pyspan lacks one of "
+          "the exporters %s)" % ", ".join(C_EXPORTERS)))
     w("")
     w("(D) configuration (bench/xray_app.py): `xray_recorder.configure(sampling=False, "
       "service='pyspan-bench-demo', daemon_address='127.0.0.1:2000', "
@@ -1103,13 +1399,8 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
                                              for r in m[mode]["runs"]]))
             for mode in ["A"] + present))
         if "C" in m:
-            cruns = m["C"]["runs"]
-            w("- (C) spans / wrk requests per run: %s; ring-buffer drops: %s; datagrams the "
-              "loopback X-Ray daemon received: %s; pyspan's own exporter counts, last run: %s"
-              % (", ".join("%d/%d" % (r["spans"], r["requests"]) for r in cruns),
-                 ", ".join(str(r["drops"]) for r in cruns),
-                 ", ".join(str(r["xray"]["datagrams"]) for r in cruns),
-                 "; ".join("%s: %s" % kv for kv in sorted(cruns[-1]["exporters"].items()))))
+            for line in c_lines(m["C"]["runs"], args):
+                w(line)
         druns = m["D"]["runs"]
         w("- (D) datagrams received by the X-Ray 'daemon' / wrk requests per run: %s"
           % ", ".join("%d/%d" % (r["xray"]["datagrams"], r["requests"]) for r in druns))
@@ -1225,9 +1516,11 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
     w("pyspan's only uprobes are on OpenSSL: SSL_write, SSL_read, SSL_write_ex and SSL_read_ex "
       "(entry and return, %d programs) in each libssl a traced process maps, for the "
       "plaintext of outbound HTTPS calls. The sample service makes no TLS call: they ran %d "
-      "times during the json run (%.3f per request). An outbound HTTPS call made with "
-      "requests costs 10 hits (5 SSL calls: 1 write, 4 reads), as tests/e2e/test_outbound.py "
-      "reports." % (len(ssl), hits, hits / max(inst["json"]["requests"], 1)))
+      "times during the json run (%.3f per request). %s" % (
+          len(ssl), hits, hits / max(inst["json"]["requests"], 1),
+          "Section 5 measures a service making one HTTPS call per request." if outbound else
+          "An outbound HTTPS call made with requests costs 10 hits (5 SSL calls: 1 write, "
+          "4 reads), as tests/e2e/test_outbound.py reports."))
     w("")
     w("### c. Exception capture: the uprobe candidates pyspan rejected, and pyspan's reads")
     w("")
@@ -1255,6 +1548,8 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
          json.dumps(fl["exception_spans"])))
     w("")
 
+    ob = outbound_report(outbound, w) if outbound else None
+
     # Findings
     w("## Against the targets")
     w("")
@@ -1266,11 +1561,149 @@ def report(args, mach, started, runs, inst, pipe, up, elapsed, down=None):
         eps = pipe[wl]["events_per_s"]
         w("- pipeline, %s recording: %.0f events/s = %.2f× the 1,000,000 events/s target (%s)"
           % (wl, eps, eps / 1e6, "met" if eps >= 1e6 else "NOT met"))
+    if ob:
+        a, b = ob
+        w("- outbound HTTPS (section 5, no target of its own): traced throughput %.1f%% of "
+          "untraced, p99 %+.1f%%" % (100 * b["rps"] / a["rps"], 100 * (b["p99_ms"] / a["p99_ms"] - 1)))
     w("")
     return "\n".join(L), tables
 
 
-def print_tables(tables, pipe, inst, up):
+def c_lines(cruns, args):
+    """Section 1's bullets for mode C: what every exporter reported and every receiver got."""
+    out = ["- (C) spans / wrk requests per run: %s; ring-buffer drops: %s; datagrams the "
+           "loopback X-Ray daemon received: %s"
+           % (", ".join("%d/%d" % (r["spans"], r["requests"]) for r in cruns),
+              ", ".join(str(r["drops"]) for r in cruns),
+              ", ".join(str(r["xray"]["datagrams"]) for r in cruns))]
+    if not any("receivers" in r for r in cruns):  # a run from before every exporter was in C
+        out.append("- (C) pyspan's own exporter counts, last run: %s" % "; ".join(
+            "%s: %s" % kv for kv in sorted(cruns[-1]["exporters"].items())))
+        return out
+    out.append("- (C) each exporter's summary line (sent, retried, dropped), per run:")
+    for name in C_EXPORTERS:
+        out.append("  - %s: %s" % (name, " | ".join(
+            re.sub(r"https?://127\.0\.0\.1:\d+", "LOOPBACK", r["exporters"].get(name, "(none)"))
+            for r in cruns)))
+    out.append("- (C) what the receivers accepted, per run (server spans: the stdout lines):")
+    for r in cruns:
+        rc = r["receivers"]
+        h, o, rb, cw = rc["honeycomb"], rc["otlp"], rc["rollbar"], rc["cloudwatch"]
+        out.append(
+            "  - round %d: %d server spans; X-Ray daemon %d datagrams; Honeycomb %d events "
+            "(%d refused); OTLP %d spans + %d log records (%d rejected); Rollbar %d items in "
+            "%d requests; CloudWatch %d request-log events + %d other events (service output, "
+            "EMF) in %s, %d rejected; answers other than success: %d; what the receivers "
+            "found wrong: %d"
+            % (r["round"], r["spans"], r["xray"]["datagrams"], h["events"], h["refused"],
+               o["spans"], o["logs"], o["refused"], rb["items"], rb["requests"],
+               cw["request_events"], cw["other_events"],
+               ", ".join("%d %s" % (n, op) for op, n in sorted(cw["calls"].items())),
+               cw["rejected"], h["non_200"] + o["non_200"] + rb["non_200"] + cw["non_ok"],
+               h["problems"] + o["problems"] + rb["problems"] + cw["problems"]))
+    t = [r["receivers_timing"] for r in cruns]
+    out.append(
+        "- (C) the receivers' CPU during the measured run (median): %.2f s of %d s (%.0f%% of "
+        "one CPU, taken from the same 2 CPUs the service uses); per request, handler time "
+        "mean / max over runs: %s"
+        % (med([r["receivers_cpu_s"] for r in cruns]), args.duration,
+           100 * med([r["receivers_cpu_s"] for r in cruns]) / args.duration,
+           "; ".join("%s %d requests, %.1f / %.1f ms" % (
+               name, sum(x[name]["requests"] for x in t),
+               1e3 * sum(x[name]["wall_s"] for x in t)
+               / max(1, sum(x[name]["requests"] for x in t)),
+               max(x[name]["max_ms"] for x in t))
+               for name in ("honeycomb", "otlp", "rollbar", "cloudwatch"))))
+    out.append(
+        "- (C) receivers: Honeycomb and OTLP run with validate=False, a mode made for this "
+        "bench: the key or header, path, content type, gzip, JSON and the batch's shape are "
+        "checked and every record counted, but the per-record schema checks of the end-to-end "
+        "tests are skipped (they were most of the receivers' CPU). CloudWatch verifies every "
+        "SigV4 signature with botocore (one PutLogEvents a second or so: cheap), starting with "
+        "the log group and stream in place, no throttling and no too-old answer. Rollbar "
+        "checks the token and every item; pyspan sends one item per distinct error within "
+        "--rollbar-dedup-window (60 s) and counts the repeats.")
+    return out
+
+
+def outbound_report(ob, w):
+    """Section 5."""
+    runs = ob["runs"]
+    m = {}
+    for mode, _ in OUTBOUND_MODES:
+        rr = [r for r in runs if r["mode"] == mode]
+        m[mode] = {k: med([r[k] for r in rr]) for k in ("rps", "p50_ms", "p99_ms")}
+    a, b = m["A"], m["B"]
+    w("## 5. Outbound HTTPS calls")
+    w("")
+    w("GET /api/upstream of bench/upstream_app.py (demo.app plus that route) makes one HTTPS "
+      "GET per request with python3-requests, over one kept-alive `requests.Session` per "
+      "gunicorn worker (one TLS connection each, made during the warm-up), to a loopback "
+      "HTTPS server (`bench/run.py --https-upstream`: Python's http.server and ssl, TLS 1.3, "
+      "a self-signed RSA-2048 certificate from `openssl req`, a 63-byte JSON answer). "
+      "%d rounds of untraced (A) then traced (B: `./pyspan --pid GUNICORN_MASTER_PID > "
+      "spans.jsonl`, attached after the warm-up), %d s each, same wrk as stage 1 on "
+      "`http://127.0.0.1:PORT/api/upstream`. Medians over the rounds." % (ob["rounds"],
+                                                                         ob["duration"]))
+    w("")
+    w(md_table(OVERHEAD_HEADER, [
+        ["(%s) %s" % (mode, desc), "%.0f" % m[mode]["rps"], fmt_ratio(m[mode]["rps"] / a["rps"]),
+         "%.2f" % m[mode]["p50_ms"], fmt_ratio(m[mode]["p50_ms"] / a["p50_ms"]),
+         "%.2f" % m[mode]["p99_ms"], fmt_ratio(m[mode]["p99_ms"] / a["p99_ms"])]
+        for mode, desc in OUTBOUND_MODES]))
+    w("")
+    traced = [r for r in runs if r["mode"] == "B"]
+    rows = []
+    for r in traced:
+        tls = r["tls"] or {}
+        server = r["spans"] - r["client_spans"]
+        rows.append([r["round"], r["requests"], server, r["client_spans"],
+                     "%.4f" % (r["client_spans"] / max(server, 1)), tls.get("hits", "?"),
+                     "%.2f" % (tls.get("hits", 0) / max(server, 1)),
+                     "%.2f" % (tls.get("ssl_calls", 0) / max(server, 1)), tls.get("libs", "?"),
+                     r["drops"]])
+    w(md_table(["round (B)", "wrk requests", "server spans", "client spans",
+                "client spans per request", "OpenSSL probe hits", "hits per request",
+                "SSL calls per request", "libssl probed", "ring-buffer drops"], rows))
+    w("")
+    w("- per-round ratios, traced / untraced: throughput %s; p99 %s" % (
+        ", ".join("%.3f" % x for x in outbound_ratios(runs, "rps")),
+        ", ".join("%.3f" % x for x in outbound_ratios(runs, "p99_ms"))))
+    w("- hits and SSL calls from pyspan's exit summary (`outbound: N calls traced; TLS: N "
+      "OpenSSL libraries probed, N probe hits (N calls)`: hits count entry and return "
+      "probes, calls the entries); per request = divided by the server spans, the requests "
+      "pyspan saw (wrk does not count the few in flight when it stops)")
+    w("- the upstream server's CPU during the measured run (median): A %.2f s, B %.2f s; "
+      "pyspan's own CPU (B, median): %.2f s of %d s; the service's CPU per request "
+      "(median): A %.0f µs, B %.0f µs" % (
+          med([r["upstream_cpu_s"] for r in runs if r["mode"] == "A"]),
+          med([r["upstream_cpu_s"] for r in traced]),
+          med([r["pyspan_cpu_s"] for r in traced]), ob["duration"],
+          1e6 * med([r["service_cpu_s"] / r["requests"] for r in runs if r["mode"] == "A"]),
+          1e6 * med([r["service_cpu_s"] / r["requests"] for r in traced])))
+    w("")
+    w("Raw runs:")
+    w("")
+    w(md_table(["round", "mode", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx",
+                "other CPU %", "steal %", "wait"],
+               [[r["round"], r["mode"], "%.0f" % r["rps"], "%.2f" % r["p50_ms"],
+                 "%.2f" % r["p99_ms"], r["requests"], r["non2xx"], "%.1f" % r["other_cpu_pct"],
+                 "%.1f" % r["steal_pct"], "%.0f s" % r.get("quiet_wait_s", 0)] for r in runs]))
+    w("")
+    return a, b
+
+
+def outbound_ratios(runs, key):
+    out = []
+    for rnd in sorted({r["round"] for r in runs}):
+        a = [r for r in runs if r["round"] == rnd and r["mode"] == "A"]
+        b = [r for r in runs if r["round"] == rnd and r["mode"] == "B"]
+        if a and b:
+            out.append(b[0][key] / a[0][key])
+    return out
+
+
+def print_tables(tables, pipe, inst, up, outbound=None):
     for wl, desc in WORKLOADS:
         print("\n%s" % desc)
         rows = [OVERHEAD_HEADER] + tables[wl]
@@ -1289,6 +1722,14 @@ def print_tables(tables, pipe, inst, up):
         print("uprobe hits per %s request: %s; pyspan EV_PY_EXC %.3f" % (
             phase, ", ".join("%s %.2f" % (f, up[phase]["per_request"][f]) for f in UPROBE_FUNCS),
             (up[phase]["pyexc_events"] or 0) / up["requests"]))
+    if outbound:
+        b = [r for r in outbound["runs"] if r["mode"] == "B"]
+        print("outbound HTTPS: traced / untraced throughput %s, p99 %s; per request %s"
+              % (", ".join("%.3f" % x for x in outbound_ratios(outbound["runs"], "rps")),
+                 ", ".join("%.3f" % x for x in outbound_ratios(outbound["runs"], "p99_ms")),
+                 ", ".join("%.2f probe hits, %.4f client spans" % (
+                     (r["tls"] or {}).get("hits", 0) / max(1, r["spans"] - r["client_spans"]),
+                     r["client_spans"] / max(1, r["spans"] - r["client_spans"])) for r in b)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1307,10 +1748,20 @@ def main():
                     help="1 round of 3 s runs, 200 requests: checks the bench, not pyspan")
     ap.add_argument("--report-only", metavar="RAW_JSON",
                     help="rewrite the results file from the raw data of an earlier run")
+    ap.add_argument("--outbound-rounds", type=int, default=2,
+                    help="interleaved untraced/traced rounds of stage 5 (default 2)")
+    ap.add_argument("--outbound-duration", type=int, default=10,
+                    help="wrk seconds per stage 5 run (default 10)")
     ap.add_argument("--udp-sink", metavar="HOST:PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--https-upstream", metavar="HOST:PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--cert", help=argparse.SUPPRESS)
+    ap.add_argument("--key", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.udp_sink:
         udp_sink(args.udp_sink)
+        return
+    if args.https_upstream:
+        https_upstream(args.https_upstream, args.cert, args.key)
         return
     if args.report_only:
         raw = json.loads(Path(args.report_only).read_text())
@@ -1322,19 +1773,24 @@ def main():
     if args.quick:
         args.rounds, args.duration, args.warmup, args.requests = 1, 3, 1, 200
         args.replay_seconds = 1.0
-    if args.rounds < 1 or args.duration < 1 or args.requests < 1:
-        sys.exit("bench: --rounds, --duration and --requests must be positive")
+        args.outbound_rounds, args.outbound_duration = 1, 3
+    if min(args.rounds, args.duration, args.requests, args.outbound_rounds,
+           args.outbound_duration) < 1:
+        sys.exit("bench: --rounds, --duration, --requests, --outbound-rounds and "
+                 "--outbound-duration must be positive")
 
     lib.exit_on_sigterm()
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     est = args.rounds * len(WORKLOADS) * 4 * (args.duration + args.warmup + 5) \
-        + 2 * (args.duration + args.warmup + 8) + 60 + QUIET_BUDGET_S / 2
+        + 2 * (args.duration + args.warmup + 8) + 60 + QUIET_BUDGET_S / 2 \
+        + args.outbound_rounds * 2 * (args.outbound_duration + args.warmup + 6)
     stage = "preflight"
     try:
         preflight(args)
         mach = machine()
         args.has_xray = "xray" in network_exporters()
+        args.has_c = set(C_EXPORTERS) - {"stdout"} <= set(network_exporters())
         mach["network_exporters"] = network_exporters()
         log("%d CPUs, kernel %s, %s; about %d minutes"
             % (mach["nproc"], mach["kernel"], mach["cpu"], round(est / 60)))
@@ -1357,6 +1813,10 @@ def main():
             stage = "4c (uprobe candidates)"
             log("stage 4c: uprobe candidates for exception capture")
             up = stage_uprobes(args, tmp)
+            stage = "5 (outbound HTTPS calls)"
+            log("stage 5: outbound HTTPS calls, %d rounds x untraced and traced, %d s each"
+                % (args.outbound_rounds, args.outbound_duration))
+            outbound = stage_outbound(args, tmp)
         mach["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     except BenchError as e:
         cleanup()
@@ -1372,10 +1832,11 @@ def main():
     finally:
         cleanup()
 
-    raw = {"args": {k: v for k, v in vars(args).items() if k not in ("report_only", "udp_sink")},
+    raw = {"args": {k: v for k, v in vars(args).items()
+                    if k not in ("report_only", "udp_sink", "https_upstream", "cert", "key")},
            "machine": mach, "started": started.isoformat(), "elapsed_s": time.monotonic() - t0,
            "runs": runs, "instrumented": inst, "pipeline": pipe, "uprobes": up,
-           "backend_down": down}
+           "backend_down": down, "outbound": outbound}
     write_results(args, raw)
 
 
@@ -1391,11 +1852,12 @@ def write_results(args, raw):
         os.replace(tmp_raw, raw_out)
     inst = raw["instrumented"]
     text, tables = report(args, raw["machine"], started, raw["runs"], inst, raw["pipeline"],
-                          raw["uprobes"], raw["elapsed_s"], raw.get("backend_down") or {})
+                          raw["uprobes"], raw["elapsed_s"], raw.get("backend_down") or {},
+                          raw.get("outbound"))
     tmp_out = out.with_name(out.name + ".tmp")
     tmp_out.write_text(text + "\n")
     os.replace(tmp_out, out)
-    print_tables(tables, raw["pipeline"], inst, raw["uprobes"])
+    print_tables(tables, raw["pipeline"], inst, raw["uprobes"], raw.get("outbound"))
     log("results written to %s%s (the run took %.1f minutes)"
         % (out, "" if args.report_only else " and " + raw_out.name, raw["elapsed_s"] / 60))
 
