@@ -409,6 +409,11 @@ fail:
 	return NULL;
 }
 
+int capture_fd(struct capture *cap)
+{
+	return ring_buffer__epoll_fd(cap->rb);
+}
+
 int capture_poll(struct capture *cap, int timeout_ms)
 {
 	int n = ring_buffer__poll(cap->rb, timeout_ms), m;

@@ -35,6 +35,9 @@ struct capture *capture_open(const struct capture_opts *o);
  * Returns -1 when it was traced already or cannot be. */
 int capture_follow(struct capture *cap, uint32_t pid);
 
+/* A descriptor that becomes readable when BPF wakes pyspan (the ring buffer's epoll fd). */
+int capture_fd(struct capture *cap);
+
 /* Read what the kernel sent, waiting up to timeout_ms. Returns events handled, or a negative
  * errno (-EINTR when a signal arrived, which is not an error). */
 int capture_poll(struct capture *cap, int timeout_ms);

@@ -21,6 +21,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "net/delivery.h"
+#include "net/http.h"
 #include "log_files.h"
 #include "log_lines.h"
 #include "metrics.h"
@@ -288,8 +289,19 @@ int main(int argc, char **argv)
 
 	last_tick = last_stats = last_scan = clock_mono_now_ns();
 	while (!stop) {
-		int n = capture_poll(cap, POLL_MS);
+		struct http_loop *hl = http_loop_started();
 		uint64_t now;
+		int n;
+
+		if (hl && http_loop_active(hl)) {
+			/* Exporters have requests in flight: wake for their answers too, so each
+			 * queue sends its next batch as soon as one is answered. Waiting only on the
+			 * ring buffer capped a queue at max_inflight batches per poll timeout. */
+			http_loop_wait_fd(hl, capture_fd(cap), POLL_MS);
+			n = capture_poll(cap, 0);
+		} else {
+			n = capture_poll(cap, POLL_MS);
+		}
 
 		if (n < 0 && n != -EINTR) {
 			log_msg("reading the ring buffer failed: %s", strerror(-n));

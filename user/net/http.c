@@ -221,10 +221,15 @@ const char *http_response_header(const struct http_response *r, const char *name
 	return NULL;
 }
 
+static struct http_loop loop;
+
+struct http_loop *http_loop_started(void)
+{
+	return loop.multi ? &loop : NULL;
+}
+
 struct http_loop *http_loop(void)
 {
-	static struct http_loop loop;
-
 	if (loop.multi)
 		return &loop;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
@@ -311,6 +316,14 @@ void http_loop_wait(struct http_loop *l, int ms)
 {
 	if (l->active)
 		curl_multi_poll(l->multi, NULL, 0, ms, NULL);
+	http_loop_poll(l);
+}
+
+void http_loop_wait_fd(struct http_loop *l, int fd, int ms)
+{
+	struct curl_waitfd w = { .fd = fd, .events = CURL_WAIT_POLLIN };
+
+	curl_multi_poll(l->multi, &w, 1, ms, NULL);
 	http_loop_poll(l);
 }
 

@@ -46,6 +46,14 @@ void http_cancel(struct http_loop *l, void *arg);
 /* Drive transfers without blocking and run the callbacks of those that finished. */
 void http_loop_poll(struct http_loop *l);
 
+/* The loop if an exporter has started it, else NULL (never starts libcurl). */
+struct http_loop *http_loop_started(void);
+
+/* Wait up to ms for the transfers' sockets or fd to be readable, then drive the transfers:
+ * the main loop's wait while requests are in flight, so an answered batch is followed by
+ * the next one at once rather than at the next poll timeout. */
+void http_loop_wait_fd(struct http_loop *l, int fd, int ms);
+
 /* Like http_loop_poll, but first wait up to ms for socket activity (shutdown only). */
 void http_loop_wait(struct http_loop *l, int ms);
 
