@@ -1,6 +1,5 @@
 /* CloudWatch Logs: request logs, the service's own output and EMF metrics, by PutLogEvents. */
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +40,7 @@ struct cw {
 	uint64_t close_deadline_ms;
 	char group[520], stream[520];
 	char region[64];
-	char url[1200];
-	char host[300];
-	char path[600];
-	char base[1024];
+	struct aws_endpoint ep; /* URL, Host and path as signed, base for the summary */
 	struct aws_creds_provider *creds;
 	enum resource_state res;
 	int create_is_group; /* what the call in flight creates */
@@ -340,7 +336,7 @@ static int sign_call(struct cw *c, const char *op, const char *body, size_t len,
 	snprintf(sc->target, sizeof(sc->target), TARGET_PREFIX "%s", op);
 	snprintf(sc->token, sizeof(sc->token), "%s", cr.token);
 	sh[nh++] = (struct sigv4_header){ "Content-Type", "application/x-amz-json-1.1" };
-	sh[nh++] = (struct sigv4_header){ "Host", c->host };
+	sh[nh++] = (struct sigv4_header){ "Host", c->ep.host };
 	sh[nh++] = (struct sigv4_header){ "X-Amz-Date", sc->date };
 	sh[nh++] = (struct sigv4_header){ "X-Amz-Target", sc->target };
 	/* Metrics are pulled out of EMF events; other events are stored as they are. */
@@ -349,7 +345,7 @@ static int sign_call(struct cw *c, const char *op, const char *body, size_t len,
 	if (sc->token[0])
 		sh[nh++] = (struct sigv4_header){ "X-Amz-Security-Token", sc->token };
 	{
-		struct sigv4_request req = { "POST", c->path, NULL, sh, nh, body, len };
+		struct sigv4_request req = { "POST", c->ep.path, NULL, sh, nh, body, len };
 		struct sigv4_scope scope = { sc->date, c->region, "logs" };
 
 		rc = sigv4_authorization(&req, &scope, cr.access_key_id, cr.secret, sc->auth,
@@ -423,7 +419,7 @@ static void create_next(struct cw *c)
 				group ? c->group : c->stream);
 		c->create_is_group = group;
 		c->res = RES_CREATING;
-		if (http_start(http_loop(), "POST", c->url, sc.h, sc.nh, body, strlen(body),
+		if (http_start(http_loop(), "POST", c->ep.url, sc.h, sc.nh, body, strlen(body),
 			       REQUEST_TIMEOUT_MS, on_created, c))
 			c->res = group ? RES_CREATE_GROUP : RES_CREATE_STREAM;
 	}
@@ -456,7 +452,7 @@ static int build(void *ctx, struct delivery_item **items, int n, struct delivery
 		rq->body = NULL;
 		return 1;
 	}
-	snprintf(rq->url, sizeof(rq->url), "%s", c->url);
+	snprintf(rq->url, sizeof(rq->url), "%s", c->ep.url);
 	for (int i = 0; i < sc.nh; i++)
 		if (delivery_header(rq, sc.h[i].name, sc.h[i].value))
 			return 1; /* cannot happen: the headers fit in hbuf */
@@ -656,22 +652,9 @@ static void describe(struct exporter *ex, char *buf, size_t len)
 	snprintf(buf, len,
 		 "%s %s/%s, %llu rejected by the service, %llu too old, %llu too far ahead, "
 		 "%llu split, %llu throttled",
-		 c->base, c->group, c->stream, (unsigned long long)c->rejected,
+		 c->ep.base, c->group, c->stream, (unsigned long long)c->rejected,
 		 (unsigned long long)c->too_old, (unsigned long long)c->too_new,
 		 (unsigned long long)c->split, (unsigned long long)c->throttled);
-}
-
-static int set_endpoint(struct cw *c, const char *endpoint)
-{
-	struct aws_endpoint e;
-
-	if (aws_endpoint_parse(&e, endpoint, "/"))
-		return -1;
-	snprintf(c->url, sizeof(c->url), "%s", e.url);
-	snprintf(c->host, sizeof(c->host), "%s", e.host);
-	snprintf(c->path, sizeof(c->path), "%s", e.path);
-	snprintf(c->base, sizeof(c->base), "%s", e.base);
-	return 0;
 }
 
 struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
@@ -713,7 +696,7 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 		snprintf(def, sizeof(def), "https://logs.%s.amazonaws.com", c->region);
 		ep = def;
 	}
-	if (set_endpoint(c, ep)) {
+	if (aws_endpoint_parse(&c->ep, ep, "/")) {
 		fprintf(stderr, "pyspan: the CloudWatch Logs endpoint '%s' is not a URL\n", ep);
 		goto fail;
 	}

@@ -1,6 +1,5 @@
 /* X-Ray's PutTraceSegments client: batches of 50, SigV4, on the shared delivery queue. */
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +27,7 @@
 struct xray_api {
 	struct exporter *ex;
 	char region[64];
-	char url[1200];  /* the full PutTraceSegments URL */
-	char host[300];  /* Host as signed (and sent) */
-	char path[600];  /* the path as signed */
-	char base[1024]; /* for the summary */
+	struct aws_endpoint ep; /* URL, Host and path as signed, base for the summary */
 	struct aws_creds_provider *creds;
 	struct delivery *q;
 	uint64_t requests; /* kept from the queue at close, for the summary */
@@ -69,11 +65,11 @@ static int build(void *ctx, struct delivery_item **items, int n, struct delivery
 	rq->body = batch_body(items, n);
 	if (rq->body) {
 		struct sigv4_header h[4] = { { "Content-Type", "application/json" },
-					     { "Host", c->host },
+					     { "Host", c->ep.host },
 					     { "X-Amz-Date", date },
 					     { "X-Amz-Security-Token", cr.token } };
 		int nh = cr.token[0] ? 4 : 3;
-		struct sigv4_request req = { "POST", c->path, NULL, h, nh, rq->body,
+		struct sigv4_request req = { "POST", c->ep.path, NULL, h, nh, rq->body,
 					     strlen(rq->body) };
 		struct sigv4_scope sc = { date, c->region, "xray" };
 
@@ -81,7 +77,7 @@ static int build(void *ctx, struct delivery_item **items, int n, struct delivery
 		sigv4_amz_date((long long)time(NULL), date);
 		if (sigv4_authorization(&req, &sc, cr.access_key_id, cr.secret, auth,
 					sizeof(auth)) == 0) {
-			snprintf(rq->url, sizeof(rq->url), "%s", c->url);
+			snprintf(rq->url, sizeof(rq->url), "%s", c->ep.url);
 			rc = 0;
 			for (int i = 0; i < 3 && rc == 0; i++)
 				rc = delivery_header(rq, h[i].name, h[i].value);
@@ -177,23 +173,10 @@ int xray_api_describe(struct xray_api *c, char *buf, size_t len)
 	else
 		st.requests = c->requests;
 	n = snprintf(buf, len, "api %s, %llu requests, %llu throttled, %llu unprocessed",
-			 c->base, (unsigned long long)st.requests,
+			 c->ep.base, (unsigned long long)st.requests,
 			 (unsigned long long)c->throttled, (unsigned long long)c->unprocessed);
 
 	return n < 0 ? 0 : (size_t)n >= len ? (int)len - 1 : n;
-}
-
-static int set_endpoint(struct xray_api *c, const char *endpoint)
-{
-	struct aws_endpoint e;
-
-	if (aws_endpoint_parse(&e, endpoint, "/TraceSegments"))
-		return -1;
-	snprintf(c->url, sizeof(c->url), "%s", e.url);
-	snprintf(c->host, sizeof(c->host), "%s", e.host);
-	snprintf(c->path, sizeof(c->path), "%s", e.path);
-	snprintf(c->base, sizeof(c->base), "%s", e.base);
-	return 0;
 }
 
 struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
@@ -221,7 +204,7 @@ struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
 		snprintf(def, sizeof(def), "https://xray.%s.amazonaws.com", c->region);
 		ep = def;
 	}
-	if (set_endpoint(c, ep)) {
+	if (aws_endpoint_parse(&c->ep, ep, "/TraceSegments")) {
 		fprintf(stderr, "pyspan: the X-Ray endpoint '%s' is not a URL\n", ep);
 		free(c);
 		return NULL;
