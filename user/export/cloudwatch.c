@@ -638,6 +638,8 @@ static void on_close(struct exporter *ex)
 		emf_free(c->emf);
 		c->emf = NULL;
 	}
+	/* The last EMF events were queued after export_close_all's drain: one more, which
+	 * cannot pass the deadline that drain fixed. */
 	delivery_drain_all(clock_mono_now_ns() / 1000000ull + c->close_deadline_ms);
 	delivery_free(c->q);
 	c->q = NULL;
