@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pyspan: build, test, demo, bench and the packages they need on Debian 12.
 
 CC        ?= gcc
@@ -19,6 +20,8 @@ WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 INCLUDES  := -Iinclude -Iuser -I$(BUILD) -DPYSPAN_VERSION='"$(VERSION)"'
 LDLIBS    := -lbpf -lelf -lz -lcjson -lcurl -lcrypto -lm
 SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Every object and binary also writes the headers it read to a .d file beside it.
+DEPFLAGS  := -MMD -MP
 
 # Debian packages the build, tests and demo need; `make deps` installs the missing ones.
 DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libssl-dev \
@@ -35,10 +38,10 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS := $(wildcard user/*.c user/*/*.c)
+USER_SRCS := $(sort $(shell find user -name '*.c'))
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 # Everything but the program's entry and the BPF loader: what unit tests link against.
-LIB_SRCS  := $(filter-out user/main.c user/capture.c,$(USER_SRCS))
+LIB_SRCS  := $(filter-out user/main.c user/capture/capture.c,$(USER_SRCS))
 SAN_OBJS  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -53,9 +56,9 @@ all: pyspan
 pyspan: $(USER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vmlinux/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h
 	@mkdir -p $(dir $@)
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror=undef \
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror=undef $(DEPFLAGS) \
 		-Iinclude -Ivmlinux -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -67,19 +70,25 @@ $(BUILD)/version.h: FORCE
 	@echo '#define PYSPAN_GIT "$(GIT_DESC)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/user/cli.o $(BUILD)/san/user/cli.o: $(BUILD)/version.h
+# Generated headers, named for the objects that include them: the compiler's dependency files
+# (-MMD) only know about them after a first build.
+$(BUILD)/user/config/cli.o $(BUILD)/san/user/config/cli.o $(BUILD)/fuzz/obj/user/config/cli.o: \
+	$(BUILD)/version.h
+$(BUILD)/user/capture/capture.o: $(SKELS)
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h user/*/*.h include/*.h) $(SKELS) VERSION
+# Each object depends on the headers it includes, as the compiler lists them in its .d file.
+$(BUILD)/user/%.o: user/%.c VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -c $< -o $@
+	$(CC) $(CFLAGS) $(WARN) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
-$(BUILD)/san/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h) VERSION
+$(BUILD)/san/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -c $< -o $@
+	$(CC) -O1 -g $(SANITIZE) $(WARN) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SANITIZE) $(WARN) $(INCLUDES) -Itests/unit -o $@ $< $(SAN_OBJS) $(LDLIBS)
+	$(CC) -O1 -g $(SANITIZE) $(WARN) $(DEPFLAGS) $(INCLUDES) -Itests/unit -o $@ $< $(SAN_OBJS) \
+		$(LDLIBS)
 
 # Fuzzing: tests/fuzz/fuzz_NAME.c is one libFuzzer harness. It links against an archive of
 # every library source built with the fuzzing sanitizers, so the linker takes what the
@@ -92,16 +101,16 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_OBJS  := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 
-$(BUILD)/fuzz/obj/%.o: %.c $(wildcard user/*.h user/*/*.h include/*.h) VERSION
+$(BUILD)/fuzz/obj/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(INCLUDES) -c $< -o $@
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
 $(BUILD)/fuzz/libpyspan.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BUILD)/fuzz/libpyspan.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libpyspan.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) $(INCLUDES) -Itests/fuzz -o $@ \
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) $(DEPFLAGS) $(INCLUDES) -Itests/fuzz -o $@ \
 		$< $(BUILD)/fuzz/libpyspan.a $(LDLIBS)
 
 # Line-table seeds from the unit-test fixtures: first line and offset (2 x int32 LE), table.
@@ -134,7 +143,14 @@ deps-build:
 			--no-install-recommends $$missing >/dev/null; \
 	fi
 
-unit: $(UNIT_BINS)
+# The unit suites alone (no root needed), and the end-to-end suites alone (root and BPF).
+unit: deps
+	$(MAKE) $(UNIT_BINS)
+	tests/run.sh unit
+
+e2e: deps
+	$(MAKE) pyspan
+	tests/run.sh e2e
 
 # The binary and its manual page; PREFIX and DESTDIR as usual (make install DESTDIR=/tmp/pkg).
 install: pyspan
@@ -155,7 +171,7 @@ image-test:
 	fi
 	$(PYTHON) tests/image/test_image.py
 test: deps
-	$(MAKE) pyspan unit
+	$(MAKE) pyspan $(UNIT_BINS)
 	tests/run.sh
 
 demo: deps
@@ -189,7 +205,11 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 format:
-	clang-format -i $(USER_SRCS) $(wildcard user/*.h user/*/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+	clang-format -i $(USER_SRCS) $(shell find user -name '*.h') $(wildcard include/*.h bpf/*.c \
+		bpf/*.h tests/unit/*.c)
 
 clean:
 	rm -rf $(BUILD) pyspan
+
+# What the compiler found each object to include (written by -MMD); absent before a first build.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- wrk script for `make bench`: a 10%-failing mix. Every 10th request a wrk thread sends is
 -- GET /api/fail (the view raises; Flask answers 500 and logs the traceback to stderr); the
 -- others are GET /api/activities. Counting is per wrk thread, so the mix is exact per thread.

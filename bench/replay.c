@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Pipeline benchmark: feed a `pyspan --record` recording through dispatch_event() in a loop.
  *
  *   build/bench/replay [--seconds S] [--flush-every N] RECORDING
@@ -28,17 +29,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "conn.h"
-#include "dispatch.h"
+#include "capture/dispatch.h"
+#include "track/proc.h"
+#include "capture/record.h"
 #include "export/export.h"
-#include "http_server.h"
-#include "proc.h"
-#include "proc_output.h"
-#include "pyexc.h"
+#include "lib/clock.h"
 #include "pyspan_events.h"
-#include "record.h"
-#include "sampling.h"
+#include "python/pyexc.h"
+#include "span/sampling.h"
+#include "track/conn.h"
+#include "track/http_server.h"
+#include "track/proc_output.h"
 
 #define CHECK_CLOCK_EVERY 1024 /* events between two reads of the clock */
 

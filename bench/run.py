@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """`make bench`: what pyspan costs the service it traces, and how fast its pipeline runs.
 
 /usr/bin/python3 bench/run.py [--rounds N] [--duration S] [--out FILE] [--quick]

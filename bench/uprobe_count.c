@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Benchmark only: count how often interpreter functions run in a set of processes (uprobes).
  *
  *   build/bench/uprobe_count --binary /usr/bin/python3.11 --func _PyErr_SetObject \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The sample service with one outbound HTTPS call per request: stage 5 of `make bench`.
 
     BENCH_UPSTREAM_URL=https://localhost:PORT/quote BENCH_UPSTREAM_CA=cert.pem \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The sample service instrumented in-process with the AWS X-Ray SDK: mode (D) of `make bench`.
 
     gunicorn --workers 2 --chdir <repo> bench.xray_app:app

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Kernel side of capture: socket syscalls of traced processes, and the process tree they form. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -5,17 +6,14 @@
 #include <bpf/bpf_tracing.h>
 
 #include "pyspan_events.h"
+#include "python.bpf.h"
+#include "ringbuf.bpf.h"
 #include "socket.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader between open and load; the verifier sees them as constants. */
 const volatile __u32 capture_bytes = CAPTURE_DEFAULT;
-/* Bytes queued in the ring buffer before userspace is woken. A wakeup per event costs an
- * interrupt (irq_work) on the traced process's CPU: measured at about 5 us a record on a VM,
- * most of pyspan's cost per request. Userspace also polls on a short timeout, so a quiet
- * service's spans still come out within that timeout. */
-const volatile __u64 wakeup_bytes = 1 << 20;
 /* Set when pyspan follows processes by name, executable or cgroup: the exec of an untraced
  * process is then reported too. Exec is rare next to socket I/O, so matching in userspace,
  * where /proc says everything about the new image, costs less than a filter kept in maps. */
@@ -150,18 +148,6 @@ struct {
 	__type(value, __u64);
 } ssl_hits SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RINGBUF_DEFAULT_MB << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DROP__COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 /* Per-CPU counters for connection ids: the CPU number in the low byte keeps them unique. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -169,23 +155,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } conn_seq SEC(".maps");
-
-static __always_inline __u64 wakeup_flag(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline void count_drop(__u32 cause)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &cause);
-
-	if (n)
-		*n += 1;
-}
-
-#include "python.bpf.h"
 
 static __always_inline int is_traced(__u32 tgid)
 {

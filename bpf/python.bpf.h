@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* BPF-only: read the exception a Python thread is handling, straight from interpreter memory. */
 #ifndef PYSPAN_PYTHON_BPF_H
 #define PYSPAN_PYTHON_BPF_H
@@ -8,6 +9,7 @@
 
 #include "pyspan_events.h"
 #include "python_offsets.h"
+#include "ringbuf.bpf.h"
 
 #define PYEXC_LINK_CAUSE 1
 #define PYEXC_LINK_CONTEXT 2

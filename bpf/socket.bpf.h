@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* BPF-only helpers: from a file descriptor of the current task to its socket and addresses. */
 #ifndef PYSPAN_SOCKET_BPF_H
 #define PYSPAN_SOCKET_BPF_H

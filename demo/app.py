@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """pyspan's sample service: a small activities API shaped like a real backend.
 
 Under gunicorn:   gunicorn --workers 2 --chdir <repo> demo.app:app

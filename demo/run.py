@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """`make demo`: run the sample service under gunicorn, trace it with pyspan, print what it saw.
 
 /usr/bin/python3 demo/run.py [--export xray]      (as root, from the repository root)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Event records written by the BPF programs into the ring buffer and read by userspace. */
 #ifndef PYSPAN_EVENTS_H
 #define PYSPAN_EVENTS_H

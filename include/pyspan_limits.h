@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Sizes of BPF maps and buffers, in one place for both sides. */
 #ifndef PYSPAN_LIMITS_H
 #define PYSPAN_LIMITS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Where CPython keeps what pyspan reads, per version: one table both BPF and userspace use. */
 #ifndef PYSPAN_PYTHON_OFFSETS_H
 #define PYSPAN_PYTHON_OFFSETS_H

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Regenerates user/python_offsets_table.c: offsetof() on each installed CPython 3.8-3.13's headers.
+# SPDX-License-Identifier: BSD-2-Clause
+# Regenerates user/python/python_offsets_table.c: offsetof() on each installed CPython 3.8-3.13's headers.
 #
 # Usage: tools/gen_python_offsets.sh   (PYENV_ROOT, CC and OUT may be overridden)
 # Every CPython found is probed: the pyenv builds and, as a cross-check, the distribution's
@@ -12,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 PYENV_ROOT=${PYENV_ROOT:-/root/.pyenv}
 CC=${CC:-gcc}
-OUT=${OUT:-$root/user/python_offsets_table.c}
+OUT=${OUT:-$root/user/python/python_offsets_table.c}
 MINORS="8 9 10 11 12 13"
 
 tmp=$(mktemp -d)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Prints one py_offsets initializer from offsetof() on the CPython headers it is compiled with. */
 #include <Python.h>
 #include <frameobject.h>

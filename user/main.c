@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* pyspan's entry: parse flags, attach to the target processes, turn events into spans. */
 #include <errno.h>
 #include <signal.h>
@@ -6,30 +7,30 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "cli.h"
-#include "client_calls.h"
-#include "clock.h"
-#include "conn.h"
-#include "export/cloudwatch.h"
+#include "capture/capture.h"
+#include "capture/follow.h"
+#include "track/proc.h"
+#include "config/cli.h"
+#include "export/cloudwatch/cloudwatch.h"
 #include "export/export.h"
-#include "export/rollbar.h"
-#include "export/honeycomb.h"
-#include "export/otlp.h"
-#include "export/xray.h"
-#include "follow.h"
-#include "http_server.h"
-#include "log.h"
+#include "export/honeycomb/honeycomb.h"
+#include "export/otlp/otlp.h"
+#include "export/rollbar/rollbar.h"
+#include "export/xray/xray.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "metrics.h"
 #include "net/delivery.h"
 #include "net/http.h"
-#include "log_files.h"
-#include "log_lines.h"
-#include "metrics.h"
-#include "proc.h"
-#include "proc_output.h"
-#include "pyexc.h"
-#include "redact.h"
-#include "sampling.h"
+#include "python/pyexc.h"
+#include "span/redact.h"
+#include "span/sampling.h"
+#include "track/client_calls.h"
+#include "track/conn.h"
+#include "track/http_server.h"
+#include "track/log_files.h"
+#include "track/log_lines.h"
+#include "track/proc_output.h"
 
 #define POLL_MS 100
 #define TICK_NS (500ull * 1000000ull)
@@ -210,6 +211,9 @@ int main(int argc, char **argv)
 	int rc = 1, waiting = 0, followed = 0;
 	const char *btf;
 
+	/* Before anything is said: pyspan's own messages pass through the same redaction as
+	 * spans (redact_text compiles its built-in patterns on first use). */
+	log_set_filter(redact_text);
 	switch (cli_parse(argc, argv, &cfg)) {
 	case CLI_EXIT_OK:
 		return 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* pyspan's own counters: a --stats line on stderr and Prometheus text on --metrics-port. */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
@@ -10,31 +11,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "capture/capture.h"
 #include "export/export.h"
-#include "http_server.h"
-#include "log.h"
+#include "lib/log.h"
+#include "lib/sink.h"
 #include "metrics.h"
 #include "net/delivery.h"
-#include "proc_output.h"
-#include "pyexc.h"
-#include "redact.h"
-#include "sampling.h"
-#include "sink.h"
-
-static const char *const drop_names[DROP__COUNT] = {
-	[DROP_RINGBUF_DATA] = "ringbuf_data",	[DROP_RINGBUF_CONN] = "ringbuf_conn",
-	[DROP_RINGBUF_PROC] = "ringbuf_proc",	[DROP_PIDS_FULL] = "pids_full",
-	[DROP_ARGS_FULL] = "args_full",		[DROP_CONNS_FULL] = "conns_full",
-	[DROP_READ_FAULT] = "read_fault",	[DROP_RINGBUF_PYEXC] = "ringbuf_pyexc",
-	[DROP_TLS_NO_SOCKET] = "tls_no_socket",
-};
-
-const char *metrics_drop_name(int cause)
-{
-	return cause >= 0 && cause < DROP__COUNT && drop_names[cause] ? drop_names[cause] :
-									 "unknown";
-}
+#include "python/pyexc.h"
+#include "span/redact.h"
+#include "span/sampling.h"
+#include "track/conn.h"
+#include "track/http_server.h"
+#include "track/proc_output.h"
 
 void metrics_collect(struct metrics_snapshot *m)
 {
@@ -135,7 +123,7 @@ size_t metrics_prometheus(const struct metrics_snapshot *m, char *buf, size_t ca
 	header(&s, "pyspan_drops_total", "counter",
 	       "Events the kernel side could not deliver, by cause.");
 	for (int i = 0; i < DROP__COUNT; i++)
-		sample(&s, "pyspan_drops_total", "cause", metrics_drop_name(i), m->drops[i]);
+		sample(&s, "pyspan_drops_total", "cause", capture_drop_name(i), m->drops[i]);
 	one(&s, "pyspan_spans_total", "counter", "Spans finished (before sampling).", m->spans);
 	one(&s, "pyspan_connections_total", "counter", "Socket connections seen.",
 	    m->connections);
@@ -220,7 +208,7 @@ void metrics_status_line(const struct metrics_snapshot *m, char *buf, size_t cap
 	for (int i = 0; i < DROP__COUNT; i++) {
 		if (!m->drops[i])
 			continue;
-		n = snprintf(b, sizeof(b), "%s%s %llu", any++ ? ", " : " (", metrics_drop_name(i),
+		n = snprintf(b, sizeof(b), "%s%s %llu", any++ ? ", " : " (", capture_drop_name(i),
 			     (unsigned long long)m->drops[i]);
 		sink_put(&s, b, (size_t)n);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pyspan's own counters: a --stats line on stderr and Prometheus text on --metrics-port. */
 #ifndef PYSPAN_METRICS_H
 #define PYSPAN_METRICS_H
@@ -35,8 +36,6 @@ struct metrics_snapshot {
 	} queues[METRICS_MAX_QUEUES];
 };
 
-/* The name of a drop cause ("ringbuf_data"), "unknown" out of range. */
-const char *metrics_drop_name(int cause);
 
 /* Everything but what the capture counts (events, drops, processes), which the caller fills
  * from capture_stats. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Shared helpers for pyspan's end-to-end tests (and demo/run.py).
 
 Standard library only; run with Debian's /usr/bin/python3. Every process started here is put

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: every way of choosing what to trace, against real processes.
 
   - --comm: pyspan starts first and waits; a service whose process name matches starts later,

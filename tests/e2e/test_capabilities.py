@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: the capabilities pyspan needs, exactly, and what it says when one is missing.
 
 pyspan runs as root with every capability but a chosen set removed from the bounding set

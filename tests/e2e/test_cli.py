@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """pyspan's command line: help, usage errors (exit 2) and runtime errors (exit 1).
 
 Only the "no such process" case needs root (without root pyspan may fail earlier, on

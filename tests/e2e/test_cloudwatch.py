@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """End to end: --export cloudwatch against a loopback CloudWatch Logs.
 
 A Flask app under gunicorn prints, logs with the logging module (one logged traceback per

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """pyspan --config and --check-config: good and bad files, masking, and one real run.
 
 The real run (root, BTF) gives pyspan only --config: the pid and service.name come from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: a network exporter whose backend fails never hurts the traced service, never
 grows pyspan without bound, and never loses a span without counting it.
 

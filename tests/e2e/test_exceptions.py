@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: a request that fails with a Python exception gets the exception on its span.
 
 Servers and interpreters:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: the sample service traced with `--export honeycomb,otlp,rollbar` against
 loopback stand-ins for Honeycomb's batch API, an OTLP/HTTP collector and Rollbar's item API
 (tests/e2e/receivers), all three at once, which

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: pyspan attached to the sample service reports one correct span per request.
 
 Runs the same client mix against gunicorn (2 sync workers, pyspan attached to the master after

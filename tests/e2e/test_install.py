@@ -1,9 +1,10 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """make install, the manual page and --version.
 
   - `make install DESTDIR=D PREFIX=/usr` puts pyspan in D/usr/sbin and the page in
     D/usr/share/man/man8, and the installed binary runs;
-  - the page renders without warnings, and names every long flag of user/cli.c, every config
-    key of user/config_file.c and every environment variable pyspan reads; --help names every
+  - the page renders without warnings, and names every long flag of user/config/cli.c, every config
+    key of user/config/config_file.c and every environment variable pyspan reads; --help names every
     flag too;
   - --version is "pyspan " + the VERSION file (and git describe in a checkout).
 
@@ -35,9 +36,9 @@ def main():
             re.fullmatch(r"pyspan %s( \(git [0-9a-z.-]+\))?" % re.escape(version),
                          out.stdout.strip()), "pyspan %s [(git ...)]" % version, out.stdout)
 
-    cli = (REPO / "user" / "cli.c").read_text()
+    cli = (REPO / "user" / "config" / "cli.c").read_text()
     flags = re.findall(r'\{ "([a-z-]+)", (?:no|required)_argument', cli)
-    conf = (REPO / "user" / "config_file.c").read_text()
+    conf = (REPO / "user" / "config" / "config_file.c").read_text()
     keys = re.findall(r'\{ "([a-z_.]+)", OPTION_', conf)
     envs = set()
     for f in list((REPO / "user").glob("*.c")) + list((REPO / "user").glob("*/*.c")):

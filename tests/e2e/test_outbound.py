@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: a Flask handler's outbound calls appear as client spans inside its request.
 
 Starts real servers from Debian packages: PostgreSQL 15 (initdb + pg_ctl in a temporary

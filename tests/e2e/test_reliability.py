@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Redaction and self-observability against a traced gunicorn.
 
 Requests carry secrets in every place a span could take them from (path, query, headers, user

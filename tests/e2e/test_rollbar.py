@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: pyspan reports failed requests to Rollbar, one item per distinct error.
 
 tests/e2e/apps/flask_errors.py under gunicorn (2 sync workers) is traced with

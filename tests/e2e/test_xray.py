@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End-to-end: pyspan exports X-Ray segments for the sample service, one per request.
 
 Daemon mode: gunicorn traced with `--export stdout,xray --sampling all` against a loopback UDP
@@ -209,7 +210,7 @@ class XrayApi:
 
 
 def required_fields(t, what, d):
-    """Contract 1(a): what every segment must have, in the right form."""
+    """The segment document schema: what every segment must have, in the right form."""
     t.check(what + ": name", isinstance(d.get("name"), str) and 0 < len(d["name"]) <= 200,
             "1-200 chars", repr(d.get("name")))
     t.check(what + ": id", isinstance(d.get("id"), str) and HEX16.match(d["id"]),

@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the config file: any JSON text applied over the defaults, then printed back. */
 // fuzz-corpus: tests/fuzz/seeds/config
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_file.h"
-#include "config_print.h"
-#include "options.h"
+#include "config/config_file.h"
+#include "config/config_print.h"
+#include "config/options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

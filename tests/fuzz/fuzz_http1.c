@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the HTTP/1 parser both ways: start lines, headers, body framing, chunk decoding. */
 // fuzz-corpus: tests/fuzz/seeds/http
 #include <stdint.h>

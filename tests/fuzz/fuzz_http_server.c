@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the server-side HTTP state machine through connection tracking, as capture events. */
 #include <arpa/inet.h>
 // fuzz-corpus: tests/fuzz/seeds/http_server
@@ -6,8 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "conn.h"
-#include "http_server.h"
+#include "track/conn.h"
+#include "track/http_server.h"
 
 /* The input is a run of records: a control byte (bit 0 direction, bit 1 "more bytes moved
  * than captured", bit 2 close and reopen), a 16-bit little-endian length (cut at 4096 and at

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the 3.11+ location table decoder (co_linetable) with any bytes and offsets. */
 // fuzz-corpus: build/fuzz/seeds/linetable
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyexc.h"
+#include "python/pyexc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the PostgreSQL wire follower: both directions, fed whole and in small pieces, which must
  * give the same calls and the same verdict. */
 // fuzz-corpus: tests/fuzz/seeds/pgwire

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the traceback text parser with stderr-like text, whole and as a growing buffer. */
 // fuzz-corpus: tests/unit/fixtures/tracebacks
 // fuzz-flags: -max_len=8192

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the Redis RESP follower: requests and replies, fed whole and in small pieces, which must
  * give the same calls and the same verdict. */
 // fuzz-corpus: tests/fuzz/seeds/resp

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the SQL sanitizer: output within every bound, never longer than the text, and stable
  * (sanitizing its own output changes nothing). */
 #include <stdint.h>

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the trace-context header parsers: W3C traceparent and X-Amzn-Trace-Id. */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tracectx.h"
+#include "span/tracectx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

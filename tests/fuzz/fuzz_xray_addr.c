@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fuzz the X-Ray daemon address parser (AWS_XRAY_DAEMON_ADDRESS). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/xray_addr.h"
+#include "export/xray/xray_addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Turn the line-table fixtures into fuzz seeds: firstlineno and lasti as int32 LE, the table."""
 import struct
 import sys

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Run each libFuzzer harness given for FUZZ_RUNS inputs from its seed corpus; summary at the end.
 # Usage: tests/fuzz/run.sh build/fuzz/fuzz_NAME ...   (FUZZ_RUNS, default 1000000)
 # A harness's "// fuzz-corpus: DIR" lines name seed directories, "// fuzz-flags: -opt=v" lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared by the wire-protocol harnesses: the input is a recorded connection, fed two ways. */
 #ifndef PYSPAN_FUZZ_WIRE_FUZZ_H
 #define PYSPAN_FUZZ_WIRE_FUZZ_H

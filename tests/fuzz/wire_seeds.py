@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes the recorded connections in tests/unit/fixtures/{pgwire,resp}/ as seed inputs for
 fuzz_pgwire and fuzz_resp (format in tests/fuzz/wire_fuzz.h) into tests/fuzz/seeds/.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The container image: build deploy/Dockerfile with podman and trace a service with it.
 
 Steps:

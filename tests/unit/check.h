@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Minimal unit-test harness: CHECK macros and the "N passed, N failed" closing line. */
 #ifndef PYSPAN_TESTS_CHECK_H
 #define PYSPAN_TESTS_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Synthetic capture events and a span recorder: drive the pipeline in tests without a kernel. */
 #ifndef PYSPAN_TESTS_EVENTS_H
 #define PYSPAN_TESTS_EVENTS_H
@@ -8,9 +9,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "conn.h"
 #include "export/export.h"
 #include "proto/pytraceback.h"
+#include "track/conn.h"
 
 /* Spans the code under test exported, in order. */
 #define MAX_SPANS 64

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A loopback HTTP server in a thread standing in for IMDSv2, ECS credentials and STS. */
 #ifndef PYSPAN_TESTS_METASERVER_H
 #define PYSPAN_TESTS_METASERVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fixed spans for exporter encoder tests: a server span, a failed one with a traceback, a
  * database call. */
 #ifndef PYSPAN_TESTS_SPANS_H
@@ -6,7 +7,7 @@
 #include <string.h>
 
 #include "proto/pytraceback.h"
-#include "span.h"
+#include "span/span.h"
 
 static const uint8_t fixture_trace[16] = { 0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd,
 					   0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c };

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the AWS credential chain: each source present or absent, and their order. */
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include "check.h"
 #include "metaserver.h"
-#include "net/aws_creds.h"
+#include "net/aws/aws_creds.h"
 
 extern char **environ;
 

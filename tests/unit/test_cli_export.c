@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the exporter and sampling flags: --export lists, --sampling, X-Ray options. */
 #include "check.h"
-#include "cli.h"
+#include "config/cli.h"
 
 static struct config cfg;
 

@@ -1,17 +1,18 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Outbound calls from synthetic capture events: client spans, their parents, TLS, redaction. */
 #define _GNU_SOURCE /* memmem */
 #include <cjson/cJSON.h>
 
+#include "track/proc.h"
+#include "capture/tls_libs.h"
 #include "check.h"
-#include "client_calls.h"
-#include "clock.h"
 #include "events.h"
-#include "export/xray_segment.h"
-#include "http_server.h"
-#include "proc.h"
-#include "span_url.h"
-#include "tls_libs.h"
-#include "tracectx.h"
+#include "export/xray/xray_segment.h"
+#include "lib/clock.h"
+#include "span/span_url.h"
+#include "span/tracectx.h"
+#include "track/client_calls.h"
+#include "track/http_server.h"
 
 #define IN DIR_INGRESS
 #define OUT DIR_EGRESS

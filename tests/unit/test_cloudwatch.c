@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* CloudWatch Logs export: limits, timestamps, UTF-8, messages, PutLogEvents bodies, errors, EMF. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "export/cloudwatch.h"
-#include "export/emf.h"
+#include "export/cloudwatch/cloudwatch.h"
+#include "export/cloudwatch/emf.h"
 #include "proto/pytraceback.h"
 
 static void test_limits(void)
@@ -185,7 +186,7 @@ static void free_docs(void)
 	ndocs = 0;
 }
 
-/* The EMF structure (contract 2.3): _aws.Timestamp, one directive whose Metrics name root
+/* The EMF structure (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html): _aws.Timestamp, one directive whose Metrics name root
  * members that are numbers or arrays of at most 100 numbers, and dimensions that are strings. */
 static int emf_valid(const char *text, const char *ns)
 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for --config files: every error message, a round trip, and precedence. */
 #include <stdlib.h>
 #include <unistd.h>
@@ -5,10 +6,10 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "cli.h"
-#include "config_file.h"
-#include "config_print.h"
-#include "options.h"
+#include "config/cli.h"
+#include "config/config_file.h"
+#include "config/config_print.h"
+#include "config/options.h"
 
 static char path[] = "/tmp/pyspan-test-config-XXXXXX";
 static struct config cfg;

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Connection tracking and HTTP exchanges driven by synthetic capture events, no kernel. */
+#include "track/proc.h"
 #include "check.h"
-#include "clock.h"
 #include "events.h"
-#include "exception.h"
-#include "http_server.h"
-#include "proc.h"
+#include "lib/clock.h"
+#include "span/exception.h"
+#include "track/http_server.h"
 
 static void data(uint64_t id, int dir, const char *s)
 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The delivery queue against a real loopback HTTP server: batching, order, bounds, retries,
  * Retry-After, refusals, per-item answers, timeouts, the shutdown deadline, and exact counts. */
 #define _GNU_SOURCE /* strcasestr */
@@ -13,8 +14,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "clock.h"
 #include "export/export.h"
+#include "lib/clock.h"
 #include "net/delivery.h"
 #include "net/http.h"
 
@@ -308,7 +309,7 @@ static void test_batch_by_count(void)
 	t.port = s.port;
 	limits(&l);
 	l.batch_max_items = 3;
-	d = delivery_new("count", &l, &ops, &t, &ex);
+	d = delivery_new("count", &l, &ops, &t, &ex.counts);
 	CHECK(d != NULL);
 	for (int i = 0; i < 7; i++) {
 		snprintf(name, sizeof(name), "i%d", i);
@@ -353,7 +354,7 @@ static void test_batch_by_bytes(void)
 	l.batch_max_bytes = 12; /* base 2 + 2 x (4 + 1): two items fit, three do not */
 	l.batch_base_bytes = 2;
 	l.item_overhead = 1;
-	d = delivery_new("bytes", &l, &ops, &t, &ex);
+	d = delivery_new("bytes", &l, &ops, &t, &ex.counts);
 	capture_stderr();
 	CHECK_INT(delivery_add(d, dup_str("0123456789"), 10, 0, "big"), -1); /* over on its own */
 	add(d, "aaaa", 0);
@@ -387,7 +388,7 @@ static void test_batch_by_key_span(void)
 	t.port = s.port;
 	limits(&l);
 	l.batch_max_key_span = 10;
-	d = delivery_new("span", &l, &ops, &t, &ex);
+	d = delivery_new("span", &l, &ops, &t, &ex.counts);
 	add(d, "0", 0);
 	add(d, "5", 5);
 	add(d, "10", 10);
@@ -418,7 +419,7 @@ static void test_key_order(void)
 	limits(&l);
 	l.sort_by_key = 1;
 	l.batch_max_items = 4;
-	d = delivery_new("order", &l, &ops, &t, &ex);
+	d = delivery_new("order", &l, &ops, &t, &ex.counts);
 	/* Late arrivals older than what is queued still go out in order. */
 	add(d, "50", 50);
 	add(d, "30", 30);
@@ -451,7 +452,7 @@ static void test_batch_by_time(void)
 	t.port = s.port;
 	limits(&l);
 	l.batch_wait_ms = 300;
-	d = delivery_new("time", &l, &ops, &t, &ex);
+	d = delivery_new("time", &l, &ops, &t, &ex.counts);
 	t0 = now_ms();
 	add(d, "a", 0);
 	add(d, "b", 0);
@@ -478,7 +479,7 @@ static void test_queue_full(void)
 	t.port = s.port;
 	limits(&l);
 	l.queue_max_bytes = 10;
-	d = delivery_new("full", &l, &ops, &t, &ex);
+	d = delivery_new("full", &l, &ops, &t, &ex.counts);
 	capture_stderr();
 	CHECK_INT(delivery_add(d, dup_str("aaaa"), 4, 0, NULL), 0);
 	CHECK_INT(delivery_add(d, dup_str("bbbb"), 4, 0, NULL), 0);
@@ -504,7 +505,7 @@ static void test_queue_bytes_setting(void)
 	limits(&l);
 	l.queue_max_bytes = 1000;
 	delivery_set_queue_bytes(5); /* the user's setting wins over the exporter's */
-	d = delivery_new("setting", &l, &ops, &t, &ex);
+	d = delivery_new("setting", &l, &ops, &t, &ex.counts);
 	delivery_set_queue_bytes(0);
 	capture_stderr();
 	CHECK_INT(delivery_add(d, dup_str("aaaa"), 4, 0, NULL), 0);
@@ -530,7 +531,7 @@ static void test_retry_then_success(void)
 	t.port = s.port;
 	limits(&l);
 	l.batch_max_items = 3;
-	d = delivery_new("retry", &l, &ops, &t, &ex);
+	d = delivery_new("retry", &l, &ops, &t, &ex.counts);
 	capture_stderr();
 	add(d, "a", 0);
 	add(d, "b", 0);
@@ -564,7 +565,7 @@ static void test_retry_after(void)
 	limits(&l);
 	l.batch_max_items = 1;
 	l.retry_after_cap_s = 1;
-	d = delivery_new("ra", &l, &ops, &t, &ex);
+	d = delivery_new("ra", &l, &ops, &t, &ex.counts);
 	add(d, "a", 0);
 	POLL_UNTIL(d, ex.sent == 1, 5000);
 	CHECK_INT(srv_count(&s), 3);
@@ -591,7 +592,7 @@ static void test_refused(void)
 	t.port = s.port;
 	limits(&l);
 	l.batch_max_items = 2;
-	d = delivery_new("refused", &l, &ops, &t, &ex);
+	d = delivery_new("refused", &l, &ops, &t, &ex.counts);
 	capture_stderr();
 	for (int i = 0; i < 6; i++)
 		add(d, "x", 0);
@@ -626,7 +627,7 @@ static void test_mixed_outcomes(void)
 	limits(&l);
 	l.batch_max_items = 4;
 	l.batch_wait_ms = 200;
-	d = delivery_new("mixed", &l, &ops, &t, &ex);
+	d = delivery_new("mixed", &l, &ops, &t, &ex.counts);
 	add(d, "a", 0);
 	add(d, "b", 0);
 	add(d, "c", 0);
@@ -669,7 +670,7 @@ static void test_never_answers(void)
 	l.batch_max_items = 2;
 	l.timeout_ms = 300;
 	l.max_attempts = 2;
-	d = delivery_new("hang", &l, &ops, &t, &ex);
+	d = delivery_new("hang", &l, &ops, &t, &ex.counts);
 	capture_stderr();
 	add(d, "a", 0);
 	add(d, "b", 0);
@@ -694,7 +695,7 @@ static void test_port_closed(void)
 	limits(&l);
 	l.batch_max_items = 3;
 	l.max_attempts = 3;
-	d = delivery_new("closed", &l, &ops, &t, &ex);
+	d = delivery_new("closed", &l, &ops, &t, &ex.counts);
 	capture_stderr();
 	for (int i = 0; i < 3; i++)
 		add(d, "z", 0);
@@ -728,8 +729,8 @@ static void test_build_not_yet_and_never(void)
 	t.port = t2.port = s.port;
 	limits(&l);
 	l.batch_max_items = 2;
-	d = delivery_new("creds", &l, &ops, &t, &ex);
-	d2 = delivery_new("never", &l, &ops, &t2, &ex2);
+	d = delivery_new("creds", &l, &ops, &t, &ex.counts);
+	d2 = delivery_new("never", &l, &ops, &t2, &ex2.counts);
 	capture_stderr();
 	t0 = now_ms();
 	add(d, "a", 0);
@@ -765,8 +766,8 @@ static void test_drain_deadline(void)
 	t2.port = s2.port;
 	limits(&l);
 	l.timeout_ms = 30000;
-	hang = delivery_new("hanging", &l, &ops, &t, &ex);
-	ok = delivery_new("healthy", &l, &ops, &t2, &ex2);
+	hang = delivery_new("hanging", &l, &ops, &t, &ex.counts);
+	ok = delivery_new("healthy", &l, &ops, &t2, &ex2.counts);
 	CHECK_INT(delivery_count(), 2);
 	CHECK_STR(delivery_name(delivery_at(0)), "hanging");
 	CHECK_STR(delivery_name(delivery_at(1)), "healthy");

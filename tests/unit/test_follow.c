@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for following processes by cgroup, container id and name, and for the messages
  * that name a missing capability or BTF. */
 #include <stdlib.h>
 
-#include "caps.h"
+#include "lib/caps.h"
+#include "capture/follow.h"
 #include "check.h"
-#include "follow.h"
 
 /* A host with v1 controllers and the unified hierarchy beside them (systemd's hybrid mode),
  * and a container whose cgroup namespace root is a sub-tree. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for net/gzip: round trips, the gzip framing, and corrupt or oversized input. */
 #include <stdlib.h>
 

@@ -1,11 +1,12 @@
-/* Unit tests for the Honeycomb exporter: events field by field against contract section 4,
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests for the Honeycomb exporter: events field by field against Honeycomb's events API,
  * key kinds and datasets, batch requests, limits, and per-event answers. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
 #include "check.h"
-#include "export/honeycomb.h"
-#include "export/honeycomb_event.h"
+#include "export/honeycomb/honeycomb.h"
+#include "export/honeycomb/honeycomb_event.h"
 #include "net/gzip.h"
 #include "spans.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the HTTP/1.x parser: captured-looking messages, every prefix, garbage, bodies. */
 #include "check.h"
 #include "proto/http1.h"

@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The service's stdout/stderr as log records: lines, partial writes, tracebacks, levels, traces. */
+#include "track/proc.h"
 #include "check.h"
-#include "clock.h"
 #include "events.h"
-#include "http_server.h"
-#include "log_lines.h"
-#include "proc.h"
-#include "proc_output.h"
+#include "lib/clock.h"
+#include "track/http_server.h"
+#include "track/log_lines.h"
+#include "track/proc_output.h"
 
 #define MAX_RECS 32
 static char rec_text[MAX_RECS][4096];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for pyspan's own counters: the Prometheus text, the --stats line, the listener. */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -5,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "capture/capture.h"
 #include "metrics.h"
 
 static struct metrics_snapshot snap(void)
@@ -88,9 +90,9 @@ static void test_status_line(void)
 	CHECK_STR(line, "stats: 1200 events, 300 spans, 290 kept, 9 drops (ringbuf_data 7, "
 			"conns_full 2); stdout 290 sent 0 retried 0 dropped; x\"ray 280 sent 5 "
 			"retried 10 dropped");
-	CHECK_STR(metrics_drop_name(DROP_RINGBUF_PYEXC), "ringbuf_pyexc");
-	CHECK_STR(metrics_drop_name(DROP__COUNT), "unknown");
-	CHECK_STR(metrics_drop_name(-1), "unknown");
+	CHECK_STR(capture_drop_name(DROP_RINGBUF_PYEXC), "ringbuf_pyexc");
+	CHECK_STR(capture_drop_name(DROP__COUNT), "unknown");
+	CHECK_STR(capture_drop_name(-1), "unknown");
 }
 
 static int fills;

@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the OTLP/HTTP JSON exporter: spans, resources and log records against
- * contract section 5, header lists, endpoints, envelopes, and partial success. */
+ * the OTLP/HTTP JSON encoding, header lists, endpoints, envelopes, and partial success. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
 #include "check.h"
-#include "export/otel_kv.h"
-#include "export/otlp.h"
-#include "export/otlp_json.h"
+#include "export/otlp/otlp.h"
+#include "export/otlp/otlp_json.h"
+#include "lib/otel_kv.h"
 #include "net/gzip.h"
 #include "spans.h"
 

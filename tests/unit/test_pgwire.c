@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* PostgreSQL wire parser on recorded psycopg2 and extended-protocol connections: whole, byte by
  * byte, cut at every byte, every truncated prefix, then hand-built edge cases and garbage. */
 #include "check.h"
-#include "wire.h"
 #include "proto/pgwire.h"
+#include "wire.h"
 
 #include <stdint.h>
 #include <stdlib.h>

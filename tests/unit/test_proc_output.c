@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Tracebacks in what a traced thread writes to stderr join the request in flight on it. */
+#include "track/proc.h"
 #include "check.h"
-#include "clock.h"
 #include "events.h"
-#include "exception.h"
-#include "http_server.h"
-#include "proc.h"
-#include "proc_output.h"
+#include "lib/clock.h"
+#include "span/exception.h"
+#include "track/http_server.h"
+#include "track/proc_output.h"
 
 static const char flask_log[] =
 	"[2026-11-25 10:00:00,123] ERROR in app: Exception on /api/fail [GET]\n"

@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Interpreter-read exceptions: line tables, chain order, and merging with traceback text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "exception.h"
 #include "proto/pytraceback.h"
-#include "pyexc.h"
+#include "python/pyexc.h"
+#include "span/exception.h"
 
 /* A fixture written by fixtures/make_linetables.py: a real co_linetable and, for every
  * instruction offset, the line CPython itself gives (co_lines). */

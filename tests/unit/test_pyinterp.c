@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Live tests of pyinterp.c and the offsets table: every offset read back from running CPythons. */
 #define _GNU_SOURCE
 #include "check.h"
-#include "pyinterp.h"
-#include "pyoffsets.h"
+#include "python/pyinterp.h"
+#include "python/pyoffsets.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Python traceback parser against real interpreter output (fixtures), cut, mutated and fuzzed. */
 #include <dirent.h>
 #include <stdint.h>

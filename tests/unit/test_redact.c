@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for redaction: built-in secret shapes, configured headers, query allow-list,
  * user patterns, and spans and log records as exporters would get them. */
 #include <stdlib.h>
 
 #include "check.h"
 #include "events.h"
-#include "redact.h"
+#include "span/redact.h"
 
 static char buf[256];
 

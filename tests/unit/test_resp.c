@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Redis RESP parser on recorded redis-py and hand-written RESP3 connections: whole, byte by byte,
  * cut at every byte, every truncated prefix, then every RESP3 type, limits and garbage. */
 #include "check.h"
-#include "wire.h"
 #include "proto/resp.h"
+#include "wire.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* Unit tests for the Rollbar exporter: item encoder field by field against contract section 6,
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests for the Rollbar exporter: item encoder field by field against Rollbar's item API,
  * fingerprints and the dedup window, how answers are judged, and its settings. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -6,13 +7,13 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cli.h"
-#include "config_print.h"
-#include "exception.h"
-#include "export/rollbar.h"
-#include "export/rollbar_dedup.h"
-#include "export/rollbar_item.h"
+#include "config/cli.h"
+#include "config/config_print.h"
+#include "export/rollbar/rollbar.h"
+#include "export/rollbar/rollbar_dedup.h"
+#include "export/rollbar/rollbar_item.h"
 #include "proto/pytraceback.h"
+#include "span/exception.h"
 
 #define UUID "0b8f6f5e-3c1a-4c2e-9d7a-1f2e3d4c5b6a"
 

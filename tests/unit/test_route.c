@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for route.c (route templates) and redact.c (query values, secret headers). */
 #include "check.h"
-#include "redact.h"
-#include "route.h"
+#include "span/redact.h"
+#include "track/route.h"
 
 #include <stdlib.h>
 

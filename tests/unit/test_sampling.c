@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the global sampling decision: modes, the caller's flag, reservoir, errors. */
 #include "check.h"
-#include "sampling.h"
+#include "span/sampling.h"
 
 static struct span sp(int status, int sampled)
 {

@@ -1,8 +1,9 @@
-/* Unit tests for SigV4 against the AWS signature test suite (contract section 3.2). */
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests for SigV4 against the AWS signature test suite (https://docs.aws.amazon.com/general/latest/gr/signature-v4-test-suite.html). */
 #include <stdlib.h>
 
 #include "check.h"
-#include "net/sigv4.h"
+#include "net/aws/sigv4.h"
 
 #define AKID "AKIDEXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* SQL sanitizer: every kind of literal goes, names and placeholders stay, bounds hold, and no
  * literal leaks from any prefix of the text. */
 #include "check.h"

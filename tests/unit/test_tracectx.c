@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for tracectx.c: traceparent and X-Ray parsing, id generation, hex. */
 #include "check.h"
-#include "tracectx.h"
+#include "span/tracectx.h"
 
 #include <stdlib.h>
 #include <time.h>

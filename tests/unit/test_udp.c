@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for the UDP sender: delivery on loopback, refusals counted, bad hosts reported. */
 #include <arpa/inet.h>
 #include <errno.h>

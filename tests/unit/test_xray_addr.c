@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for AWS_XRAY_DAEMON_ADDRESS parsing: both documented forms and malformed values. */
 #include "check.h"
-#include "export/xray_addr.h"
+#include "export/xray/xray_addr.h"
 
 static void test_valid(void)
 {

@@ -1,11 +1,12 @@
-/* Unit tests for the X-Ray segment encoder, field by field against contract section 1(a). */
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests for the X-Ray segment encoder, field by field against the segment document schema. */
 #include <cjson/cJSON.h>
 #include <regex.h>
 #include <stdlib.h>
 
 #include "check.h"
-#include "export/xray_segment.h"
-#include "utf8.h"
+#include "export/xray/xray_segment.h"
+#include "lib/utf8.h"
 #include "proto/pytraceback.h"
 
 static int matches(const char *re, const char *s)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Recorded connections (fixtures/record_wire.py) and the ways the tests cut them up. */
 #ifndef PYSPAN_TESTS_WIRE_H
 #define PYSPAN_TESTS_WIRE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The exporter interface: each backend turns spans into its own wire format. */
 #ifndef PYSPAN_EXPORT_H
 #define PYSPAN_EXPORT_H
@@ -5,8 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "logrec.h"
-#include "span.h"
+#include "span/logrec.h"
+#include "net/delivery.h"
+#include "span/span.h"
 
 struct exporter {
 	const char *name;
@@ -20,9 +22,16 @@ struct exporter {
 	void (*close)(struct exporter *ex);
 	/* Optional: extra words for the exit summary ("daemon 127.0.0.1:2000, 2 truncated"). */
 	void (*describe)(struct exporter *ex, char *buf, size_t len);
-	uint64_t sent;
-	uint64_t retried;
-	uint64_t dropped;
+	/* What reached the backend, was retried, was given up on: the exporter's own counts, or
+	 * its delivery queue's (net/delivery.h adds to counts), read through either name. */
+	union {
+		struct delivery_counts counts;
+		struct {
+			uint64_t sent;
+			uint64_t retried;
+			uint64_t dropped;
+		};
+	};
 };
 
 struct exporter *export_stdout_new(void);

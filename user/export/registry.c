@@ -1,15 +1,16 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The list of exporters in use; every finished span that sampling keeps goes to each of them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "export/export.h"
-#include "log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "net/delivery.h"
-#include "redact.h"
-#include "sampling.h"
+#include "span/redact.h"
+#include "span/sampling.h"
 
 #define MAX_EXPORTERS 8
 

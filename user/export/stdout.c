@@ -1,14 +1,15 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The stdout exporter: one JSON object per span per line, attribute names as OpenTelemetry's. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "exception.h"
 #include "export/export.h"
 #include "proto/pytraceback.h"
-#include "span_url.h"
-#include "tracectx.h"
+#include "span/exception.h"
+#include "span/span_url.h"
+#include "span/tracectx.h"
 
 static void add_str_if(cJSON *o, const char *key, const char *v)
 {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* One bounded, batching, retrying send queue per HTTP exporter, on the shared curl loop. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -5,9 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "export/export.h"
-#include "log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "net/delivery.h"
 
 #define MAX_QUEUES 16
@@ -36,7 +36,7 @@ struct delivery {
 	struct delivery_limits l;
 	struct delivery_ops ops;
 	void *ctx;
-	struct exporter *ex;
+	struct delivery_counts *counts;
 	struct http_loop *loop;
 	struct delivery_item *qhead, *qtail; /* waiting to be batched */
 	uint64_t qn;
@@ -155,7 +155,8 @@ int delivery_header(struct delivery_request *rq, const char *name, const char *v
 }
 
 struct delivery *delivery_new(const char *name, const struct delivery_limits *l,
-			      const struct delivery_ops *ops, void *ctx, struct exporter *ex)
+			      const struct delivery_ops *ops, void *ctx,
+			      struct delivery_counts *counts)
 {
 	struct delivery *d;
 
@@ -176,7 +177,7 @@ struct delivery *delivery_new(const char *name, const struct delivery_limits *l,
 		d->l.max_attempts = 1;
 	d->ops = *ops;
 	d->ctx = ctx;
-	d->ex = ex;
+	d->counts = counts;
 	d->rng = clock_mono_now_ns() ^ (uint64_t)(uintptr_t)d;
 	d->loop = http_loop();
 	if (!d->loop) {
@@ -190,9 +191,9 @@ struct delivery *delivery_new(const char *name, const struct delivery_limits *l,
 static void item_done(struct delivery *d, struct delivery_item *it, int sent)
 {
 	if (sent)
-		d->ex->sent++;
+		d->counts->sent++;
 	else
-		d->ex->dropped++;
+		d->counts->dropped++;
 	d->items--;
 	d->bytes -= it->len;
 	free(it->data);
@@ -265,7 +266,7 @@ int delivery_add(struct delivery *d, char *data, size_t len, uint64_t key, const
 	enqueue(d, it, 0);
 	return 0;
 drop:
-	d->ex->dropped++;
+	d->counts->dropped++;
 	free(data);
 	return -1;
 }
@@ -555,7 +556,7 @@ static void on_done(void *arg, const struct http_response *r)
 		log_msg("%s: a request failed (%s); retrying with backoff%s", d->name, why, more);
 		logline_done(&d->failing);
 	}
-	d->ex->retried += (uint64_t)nretry;
+	d->counts->retried += (uint64_t)nretry;
 	if (keep && nretry + ngiveup == b->n) {
 		/* Every item asked to be retried: the request failed as a whole. */
 		b->n = keep;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* One bounded, batching, retrying send queue per HTTP exporter, on the shared curl loop. */
 #ifndef PYSPAN_NET_DELIVERY_H
 #define PYSPAN_NET_DELIVERY_H
@@ -7,7 +8,13 @@
 
 #include "net/http.h"
 
-struct exporter;
+/* What a queue counts for its owner: items delivered, retries, and items given up on. The owner
+ * (an exporter) holds them; the queue only adds. */
+struct delivery_counts {
+	uint64_t sent;
+	uint64_t retried;
+	uint64_t dropped;
+};
 
 /* One encoded record (a span document, an event, a log line) waiting to be sent. The queue
  * owns data from delivery_add until the item is sent or dropped. */
@@ -90,10 +97,12 @@ struct delivery_stats {
 	uint64_t last_status;   /* of the latest answer, 0 for a transport error */
 };
 
-/* name is used in log lines ("honeycomb: ..."); the queue counts into ex->sent, ex->retried
- * and ex->dropped. NULL when out of memory or libcurl could not start. */
+/* name is used in log lines ("honeycomb: ..."); the queue adds to *counts, which the caller
+ * owns and keeps alive as long as the queue. NULL when out of memory or libcurl could not
+ * start. */
 struct delivery *delivery_new(const char *name, const struct delivery_limits *l,
-			      const struct delivery_ops *ops, void *ctx, struct exporter *ex);
+			      const struct delivery_ops *ops, void *ctx,
+			      struct delivery_counts *counts);
 
 /* Queue one item (data is taken, malloc'd, len bytes). Over the byte bound or over the
  * batch byte limit on its own, it is dropped, counted and logged once. Returns 0 when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* gzip in memory (zlib), for request bodies sent with Content-Encoding: gzip. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* gzip in memory (zlib), for request bodies sent with Content-Encoding: gzip. */
 #ifndef PYSPAN_NET_GZIP_H
 #define PYSPAN_NET_GZIP_H

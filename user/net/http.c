@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* One libcurl multi loop for every HTTP exporter, driven without blocking from the main loop. */
 #include <curl/curl.h>
 #include <stdio.h>

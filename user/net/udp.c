@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Non-blocking datagrams to one resolved address (the X-Ray daemon, later a StatsD agent). */
 #include <errno.h>
 #include <netdb.h>

@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* HTTP/1.x parser: start line, header block and body framing of captured stream bytes. */
-#include "http1.h"
+#include "proto/http1.h"
 
 #include <limits.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* HTTP/1.x message parser: pure functions over (buf, len); no allocation, no I/O, no globals. */
 #ifndef PYSPAN_PROTO_HTTP1_H
 #define PYSPAN_PROTO_HTTP1_H

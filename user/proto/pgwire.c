@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* PostgreSQL protocol v3 follower: frames both directions incrementally (bodies skipped, only the
  * few fields a span needs are kept) and pairs responses with requests FIFO, as the server does. */
 #include "proto/pgwire.h"

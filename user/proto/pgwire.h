@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* PostgreSQL frontend/backend protocol v3, client side: byte streams in, one call per query out. */
 #ifndef PYSPAN_PROTO_PGWIRE_H
 #define PYSPAN_PROTO_PGWIRE_H

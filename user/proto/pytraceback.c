@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Python traceback parser: finds the last complete report in stderr text and structures it. */
-#include "pytraceback.h"
+#include "proto/pytraceback.h"
 
 #include <limits.h>
 #include <string.h>

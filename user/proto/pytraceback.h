@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Python traceback parser: stderr text to structured exceptions; pure, over (buf, len). */
 #ifndef PYSPAN_PROTO_PYTRACEBACK_H
 #define PYSPAN_PROTO_PYTRACEBACK_H

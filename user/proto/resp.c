@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Redis RESP2/RESP3 client-side follower: two incremental byte-at-a-time state machines (requests,
  * replies) and a FIFO that pairs them; values are skipped, never buffered. */
 #include "proto/resp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Redis RESP2/RESP3 client side: request and reply byte streams in, one call per command out. */
 #ifndef PYSPAN_PROTO_RESP_H
 #define PYSPAN_PROTO_RESP_H

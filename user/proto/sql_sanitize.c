@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* SQL literal stripping: one pass over the text, no allocation; the output names the statement's
  * shape (tables, columns, placeholders) and never a value. */
 #include "proto/sql_sanitize.h"

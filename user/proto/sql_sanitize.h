@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* SQL statement text with its literals replaced by '?', for span names and db.statement. */
 #ifndef PYSPAN_PROTO_SQL_SANITIZE_H
 #define PYSPAN_PROTO_SQL_SANITIZE_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A Flask app whose views fail in known ways, for tests/e2e/test_exceptions.py.
 
 Under gunicorn:  gunicorn --workers 2 --chdir tests/e2e/apps flask_errors:app

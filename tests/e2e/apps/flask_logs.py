@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A Flask app that talks the way services do: print(), the logging module, a logged
 traceback, and a log file (APP_LOG_FILE). Every line names the request's id (?id=)."""
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Exception classes for the e2e error apps (flask_errors.py, wsgi_errors.py).
 
 Imported as the top-level module "shop_errors" (the apps put their own directory on sys.path),

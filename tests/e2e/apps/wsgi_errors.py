@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The routes of flask_errors.py as a plain WSGI app: standard library only.
 
     PYTHON tests/e2e/apps/wsgi_errors.py --port 8000

@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Loopback stand-ins for the services pyspan exports to, one module per backend."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What every stand-in shares: a threaded HTTP server on a free loopback port that keeps what
 it accepted and the reasons it refused the rest. Standard library only."""
 import gzip

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A loopback CloudWatch Logs (JSON 1.1): verifies SigV4 with botocore, enforces PutLogEvents'
 limits and ordering, and answers with the service's error shapes.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A loopback Honeycomb Events API: POST /1/batch/DATASET checked as the service would
 (X-Honeycomb-Team, gzip, a JSON array of {data, time?, samplerate?}, 1 MB per event, 5 MB per
 batch), answered with its real shapes: 200 + per-event statuses, or a whole-request error.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A loopback OTLP/HTTP JSON collector: /v1/traces and /v1/logs checked against the OTLP JSON
 mapping (lowercase hex ids of the right length, int64 as decimal strings, integer enums,
 lowerCamelCase), answered with the real shapes: 200 (+ partialSuccess), or a google.rpc.Status

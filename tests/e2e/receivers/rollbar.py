@@ -1,6 +1,7 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A loopback stand-in for Rollbar's item API (POST /api/1/item/), for end-to-end tests.
 
-It checks every request as Rollbar would (contract section 6): the X-Rollbar-Access-Token
+It checks every request as Rollbar would (https://docs.rollbar.com/reference/create-item): the X-Rollbar-Access-Token
 header, a JSON body of at most 128 KB, the item's schema (required fields, one body form,
 length limits), and answers with Rollbar's real shapes: {"err": 0, "result": {"id": null,
 "uuid": ...}} on success, {"err": 1, "message": ...} with 400/401/403/413/422 on errors. A test

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* --config FILE: one JSON object whose keys mirror the long flags, applied over the defaults. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config/config_file.h"
+#include "config/options.h"
+
+enum kind { K_STRING, K_UINT, K_BOOL, K_UINT_ARRAY, K_LIST, K_SAMPLING, K_STR_ARRAY };
+
+struct key {
+	const char *name;
+	enum option_id id;
+	enum kind kind;
+};
+
+static const struct key top_keys[] = {
+	{ "pids", OPTION_PID, K_UINT_ARRAY },
+	{ "service_name", OPTION_SERVICE_NAME, K_STRING },
+	{ "service_version", OPTION_SERVICE_VERSION, K_STRING },
+	{ "capture_bytes", OPTION_CAPTURE_BYTES, K_UINT },
+	{ "ringbuf_mb", OPTION_RINGBUF_MB, K_UINT },
+	{ "record", OPTION_RECORD, K_STRING },
+	{ "export", OPTION_EXPORT, K_LIST },
+	{ "sampling", OPTION_SAMPLING, K_SAMPLING },
+	{ "sampling_keep_errors", OPTION_SAMPLING_KEEP_ERRORS, K_BOOL },
+	{ "sampling_keep_slower_than", OPTION_SAMPLING_KEEP_SLOWER_THAN, K_UINT },
+	{ "flush_deadline", OPTION_FLUSH_DEADLINE, K_UINT },
+	{ "export_queue_mb", OPTION_EXPORT_QUEUE_MB, K_UINT },
+	{ "verbose", OPTION_VERBOSE, K_BOOL },
+	{ "comm", OPTION_COMM, K_STR_ARRAY },
+	{ "exe", OPTION_EXE, K_STR_ARRAY },
+	{ "cgroup", OPTION_CGROUP, K_STR_ARRAY },
+	{ "container", OPTION_CONTAINER, K_STR_ARRAY },
+	{ "exit_when_gone", OPTION_EXIT_WHEN_GONE, K_BOOL },
+	{ "rollbar_access_token", OPTION_ROLLBAR_ACCESS_TOKEN, K_STRING },
+	{ "rollbar_environment", OPTION_ROLLBAR_ENVIRONMENT, K_STRING },
+	{ "rollbar_code_version", OPTION_ROLLBAR_CODE_VERSION, K_STRING },
+	{ "rollbar_endpoint", OPTION_ROLLBAR_ENDPOINT, K_STRING },
+	{ "rollbar_dedup_window", OPTION_ROLLBAR_DEDUP_WINDOW, K_UINT },
+	{ "log_files", OPTION_LOG_FILES, K_LIST },
+	{ "redact_headers", OPTION_REDACT_HEADERS, K_STR_ARRAY },
+	{ "query_allow", OPTION_QUERY_ALLOW, K_STR_ARRAY },
+	{ "redact_patterns", OPTION_REDACT_PATTERN, K_STR_ARRAY },
+	{ "stats", OPTION_STATS, K_UINT },
+	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
+	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
+	{ "redis_redact_keys", OPTION_REDIS_REDACT_KEYS, K_BOOL },
+};
+
+static const struct key xray_keys[] = {
+	{ "xray.mode", OPTION_XRAY_MODE, K_STRING },
+	{ "xray.endpoint", OPTION_XRAY_ENDPOINT, K_STRING },
+	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
+};
+
+static const struct key cloudwatch_keys[] = {
+	{ "cloudwatch.log_group", OPTION_CW_LOG_GROUP, K_STRING },
+	{ "cloudwatch.log_stream", OPTION_CW_LOG_STREAM, K_STRING },
+	{ "cloudwatch.endpoint", OPTION_CW_ENDPOINT, K_STRING },
+	{ "cloudwatch.emf_interval", OPTION_EMF_INTERVAL, K_UINT },
+	{ "cloudwatch.emf_namespace", OPTION_EMF_NAMESPACE, K_STRING },
+};
+
+static const struct key honeycomb_keys[] = {
+	{ "honeycomb.api_key", OPTION_HONEYCOMB_API_KEY, K_STRING },
+	{ "honeycomb.dataset", OPTION_HONEYCOMB_DATASET, K_STRING },
+	{ "honeycomb.endpoint", OPTION_HONEYCOMB_ENDPOINT, K_STRING },
+};
+
+static const struct key otlp_keys[] = {
+	{ "otlp.endpoint", OPTION_OTLP_ENDPOINT, K_STRING },
+	{ "otlp.traces_endpoint", OPTION_OTLP_TRACES_ENDPOINT, K_STRING },
+	{ "otlp.logs_endpoint", OPTION_OTLP_LOGS_ENDPOINT, K_STRING },
+	{ "otlp.headers", OPTION_OTLP_HEADERS, K_STRING },
+	{ "otlp.compression", OPTION_OTLP_COMPRESSION, K_STRING },
+};
+
+/* Settings that nest under one object, "xray": {...}. */
+static const struct {
+	const char *name;
+	const struct key *keys;
+	size_t nkeys;
+} sections[] = {
+	{ "xray", xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]) },
+	{ "cloudwatch", cloudwatch_keys, sizeof(cloudwatch_keys) / sizeof(cloudwatch_keys[0]) },
+	{ "honeycomb", honeycomb_keys, sizeof(honeycomb_keys) / sizeof(honeycomb_keys[0]) },
+	{ "otlp", otlp_keys, sizeof(otlp_keys) / sizeof(otlp_keys[0]) },
+};
+
+/* Owns every string cfg borrows from the file; one file at a time. */
+static cJSON *loaded;
+static char list_buf[sizeof(((struct config *)0)->log_files_buf)];
+
+static const char *type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == floor(v->valuedouble) ? "a whole number" : "a fraction";
+	return "something else";
+}
+
+static int is_whole(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+	       fabs(v->valuedouble) < 1e15;
+}
+
+/* Turn one JSON value into the text a flag would carry, then validate it as the flag is. */
+static int apply(struct config *cfg, const struct key *k, const cJSON *v, const char *path,
+		 char *err, size_t errlen)
+{
+	char name[64], msg[400], num[32];
+	const char *text = NULL;
+	const char *want = NULL;
+
+	snprintf(name, sizeof(name), "\"%s\"", k->name);
+	switch (k->kind) {
+	case K_STRING:
+		if (!cJSON_IsString(v))
+			want = "a string";
+		text = v->valuestring;
+		break;
+	case K_UINT:
+		if (!is_whole(v))
+			want = "a whole number";
+		snprintf(num, sizeof(num), "%.0f", v->valuedouble);
+		text = num;
+		break;
+	case K_BOOL:
+		if (!cJSON_IsBool(v))
+			want = "true or false";
+		text = cJSON_IsTrue(v) ? "1" : "0";
+		break;
+	case K_SAMPLING:
+		if (cJSON_IsNumber(v)) {
+			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+			text = num;
+		} else if (cJSON_IsString(v)) {
+			text = v->valuestring;
+		} else {
+			want = "a string or a number";
+		}
+		break;
+	case K_UINT_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of whole numbers";
+			break;
+		}
+		cfg->npids = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!is_whole(e)) {
+				snprintf(err, errlen,
+					 "config %s: %s must hold whole numbers, not %s", path,
+					 name, type_name(e));
+				return -1;
+			}
+			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
+			if (options_set(cfg, k->id, name, num, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
+	case K_STR_ARRAY: {
+		const cJSON *e;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		/* The file's list replaces the defaults' (none), or what an earlier key set, as a
+		 * flag's does. */
+		if (k->id == OPTION_COMM)
+			cfg->ncomms = 0;
+		else if (k->id == OPTION_EXE)
+			cfg->nexes = 0;
+		else if (k->id == OPTION_CGROUP)
+			cfg->ncgroups = 0;
+		else if (k->id == OPTION_CONTAINER)
+			cfg->ncontainers = 0;
+		else if (k->id == OPTION_REDACT_HEADERS)
+			cfg->redact.nheaders = 0;
+		else if (k->id == OPTION_QUERY_ALLOW)
+			cfg->redact.nquery_allow = 0;
+		else
+			cfg->redact.npatterns = 0;
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			if (options_set(cfg, k->id, name, e->valuestring, msg, sizeof(msg)))
+				goto bad_value;
+		}
+		return 0;
+	}
+	case K_LIST: {
+		const cJSON *e;
+		size_t off = 0;
+
+		if (!cJSON_IsArray(v)) {
+			want = "an array of strings";
+			break;
+		}
+		list_buf[0] = 0;
+		if (k->id == OPTION_LOG_FILES) {
+			/* the file's patterns replace any before; [] means none */
+			cfg->nlog_files = 0;
+			cfg->log_files_used = 0;
+			if (cJSON_GetArraySize(v) == 0)
+				return 0;
+		}
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!cJSON_IsString(e)) {
+				snprintf(err, errlen, "config %s: %s must hold strings, not %s",
+					 path, name, type_name(e));
+				return -1;
+			}
+			/* The flag's comma list, so the flag's checks (empty, twice) apply. */
+			off += (size_t)snprintf(list_buf + off, sizeof(list_buf) - off, "%s%s",
+						off ? "," : "", e->valuestring);
+			if (off >= sizeof(list_buf))
+				off = sizeof(list_buf) - 1;
+		}
+		text = list_buf;
+		break;
+	}
+	}
+	if (want) {
+		snprintf(err, errlen, "config %s: %s must be %s, not %s", path, name, want,
+			 type_name(v));
+		return -1;
+	}
+	if (options_set(cfg, k->id, name, text, msg, sizeof(msg)) == 0)
+		return 0;
+bad_value:
+	snprintf(err, errlen, "config %s: %s", path, msg);
+	return -1;
+}
+
+static const struct key *find(const struct key *keys, size_t n, const char *prefix,
+			      const char *name)
+{
+	char full[128];
+
+	snprintf(full, sizeof(full), "%s%s", prefix, name);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, full) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int apply_object(struct config *cfg, const cJSON *obj, const char *path, char *err,
+			size_t errlen)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, obj)
+	{
+		const struct key *k;
+
+		size_t sec;
+
+		for (sec = 0; sec < sizeof(sections) / sizeof(sections[0]); sec++)
+			if (strcmp(v->string, sections[sec].name) == 0)
+				break;
+		if (sec < sizeof(sections) / sizeof(sections[0])) {
+			const cJSON *x;
+			char prefix[32];
+
+			if (!cJSON_IsObject(v)) {
+				snprintf(err, errlen, "config %s: \"%s\" must be an object, not %s",
+					 path, v->string, type_name(v));
+				return -1;
+			}
+			snprintf(prefix, sizeof(prefix), "%s.", v->string);
+			cJSON_ArrayForEach(x, v)
+			{
+				k = find(sections[sec].keys, sections[sec].nkeys, prefix, x->string);
+				if (!k) {
+					snprintf(err, errlen, "config %s: unknown key \"%s%s\"", path,
+						 prefix, x->string);
+					return -1;
+				}
+				if (apply(cfg, k, x, path, err, errlen))
+					return -1;
+			}
+			continue;
+		}
+		k = find(top_keys, sizeof(top_keys) / sizeof(top_keys[0]), "", v->string);
+		if (!k) {
+			snprintf(err, errlen, "config %s: unknown key \"%s\"", path, v->string);
+			return -1;
+		}
+		if (apply(cfg, k, v, path, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* The whole file, NUL-terminated, or NULL with the reason in err. */
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 2);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errlen, "config %s: out of memory", path);
+		return NULL;
+	}
+	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "config %s: %s", path, strerror(errno ? errno : EIO));
+		goto fail;
+	}
+	if (n > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "config %s: larger than 1 MiB", path);
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* cJSON's error offset as the line and column an editor shows. */
+static void bad_json(const char *buf, size_t len, const char *end, const char *path, char *err,
+		     size_t errlen)
+{
+	int line = 1, col = 1;
+
+	for (const char *p = buf; end && p < end && p < buf + len; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	snprintf(err, errlen, "config %s: invalid JSON at line %d, column %d", path, line, col);
+}
+
+int config_file_parse(const char *text, size_t len, const char *path, struct config *cfg,
+		      char *err, size_t errlen)
+{
+	const char *end = NULL;
+
+	cJSON_Delete(loaded);
+	loaded = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	/* Trailing text after the object is as wrong as a syntax error inside it. */
+	while (loaded && end && end < text + len && strchr(" \t\r\n", *end))
+		end++;
+	if (!loaded || (end && end < text + len)) {
+		bad_json(text, len, end, path, err, errlen);
+		return -1;
+	}
+	if (!cJSON_IsObject(loaded)) {
+		snprintf(err, errlen, "config %s: must hold one JSON object, not %s", path,
+			 type_name(loaded));
+		return -1;
+	}
+	return apply_object(cfg, loaded, path, err, errlen);
+}
+
+int config_file_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	size_t len;
+	char *buf = read_all(path, &len, err, errlen);
+	int rc;
+
+	if (!buf)
+		return -1;
+	rc = config_file_parse(buf, len, path, cfg, err, errlen);
+	free(buf);
+	return rc;
+}

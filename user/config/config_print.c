@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* --check-config: the effective configuration as JSON, with anything secret masked. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config_print.h"
+#include "lib/otel_kv.h"
+
+static const char *const secret_words[] = {"secret", "token", "key", "password"};
+
+/* Credentials must never reach a terminal or a CI log, whatever key a future setting adds. */
+static int is_secret(const char *name)
+{
+	char low[128];
+	size_t i;
+
+	for (i = 0; name[i] && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[i] = 0;
+	for (i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++)
+		if (strstr(low, secret_words[i]))
+			return 1;
+	return 0;
+}
+
+void config_mask(cJSON *obj)
+{
+	cJSON *v, *next;
+
+	for (v = obj ? obj->child : NULL; v; v = next) {
+		next = v->next; /* v is freed when replaced */
+		/* A switch holds no secret, whatever its name ("redis_redact_keys"). */
+		if (v->string && is_secret(v->string) && !cJSON_IsBool(v))
+			cJSON_ReplaceItemInObjectCaseSensitive(obj, v->string,
+							       cJSON_CreateString("****"));
+		else if (cJSON_IsObject(v))
+			config_mask(v);
+	}
+}
+
+/* Unset strings are left out, so that what is printed is itself a valid config file. */
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+}
+
+/* Header names stay readable; every value is masked, since any may be a credential. */
+static void add_headers(cJSON *o, const char *list)
+{
+	struct otel_kv kv[OTEL_HEADERS_MAX];
+	char err[256], out[OTEL_HEADERS_MAX * (OTEL_KEY_MAX + 8)];
+	size_t off = 0;
+	int n;
+
+	if (!list)
+		return;
+	n = otel_kv_parse(list, kv, OTEL_HEADERS_MAX, 1, err, sizeof(err));
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s=****", i ? "," : "",
+					kv[i].key);
+	cJSON_AddStringToObject(o, "headers", n < 0 ? "****" : out);
+}
+
+static void add_list(cJSON *o, const char *k, const char *const *v, int n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, k);
+
+	for (int i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
+char *config_to_json(const struct config *cfg)
+{
+	cJSON *o = cJSON_CreateObject(), *pids, *ex, *x;
+	char *out = NULL;
+
+	if (!o)
+		return NULL;
+	pids = cJSON_AddArrayToObject(o, "pids");
+	for (int i = 0; pids && i < cfg->npids; i++)
+		cJSON_AddItemToArray(pids, cJSON_CreateNumber(cfg->pids[i]));
+	/* Like unset strings, empty follow lists are left out. */
+	if (cfg->ncomms)
+		add_list(o, "comm", cfg->comms, cfg->ncomms);
+	if (cfg->nexes)
+		add_list(o, "exe", cfg->exes, cfg->nexes);
+	if (cfg->ncgroups)
+		add_list(o, "cgroup", cfg->cgroups, cfg->ncgroups);
+	if (cfg->ncontainers)
+		add_list(o, "container", cfg->containers, cfg->ncontainers);
+	if (cfg->exit_when_gone >= 0)
+		cJSON_AddBoolToObject(o, "exit_when_gone", cfg->exit_when_gone);
+	add_str(o, "service_name", cfg->service_name);
+	add_str(o, "service_version", cfg->service_version);
+	cJSON_AddNumberToObject(o, "capture_bytes", cfg->capture_bytes);
+	cJSON_AddNumberToObject(o, "ringbuf_mb", cfg->ringbuf_mb);
+	add_str(o, "record", cfg->record_path);
+	ex = cJSON_AddArrayToObject(o, "export");
+	for (int i = 0; ex && i < cfg->nexports; i++)
+		cJSON_AddItemToArray(ex, cJSON_CreateString(cfg->exports[i]));
+	if (cfg->sampling.mode == SAMPLING_ALL)
+		cJSON_AddStringToObject(o, "sampling", "all");
+	else if (cfg->sampling.mode == SAMPLING_DEFAULT)
+		cJSON_AddStringToObject(o, "sampling", "default");
+	else if (cfg->sampling.mode == SAMPLING_PER_SECOND) {
+		char per[24];
+
+		snprintf(per, sizeof(per), "%u/s", cfg->sampling.per_second);
+		cJSON_AddStringToObject(o, "sampling", per);
+	}
+	else
+		cJSON_AddNumberToObject(o, "sampling", cfg->sampling.rate);
+	cJSON_AddBoolToObject(o, "sampling_keep_errors", cfg->sampling.keep_errors);
+	cJSON_AddNumberToObject(o, "sampling_keep_slower_than", cfg->sampling.keep_slower_than_ms);
+	cJSON_AddNumberToObject(o, "flush_deadline", cfg->flush_deadline_s);
+	cJSON_AddNumberToObject(o, "export_queue_mb", cfg->export_queue_mb);
+	x = cJSON_AddObjectToObject(o, "xray");
+	if (x) {
+		cJSON_AddStringToObject(x, "mode", cfg->xray_api ? "api" : "daemon");
+		add_str(x, "endpoint", cfg->xray_endpoint);
+		add_str(x, "daemon_address", cfg->xray_daemon_address);
+	}
+	add_str(o, "rollbar_access_token", cfg->rollbar_access_token);
+	add_str(o, "rollbar_environment", cfg->rollbar_environment);
+	add_str(o, "rollbar_code_version", cfg->rollbar_code_version);
+	add_str(o, "rollbar_endpoint", cfg->rollbar_endpoint);
+	cJSON_AddNumberToObject(o, "rollbar_dedup_window", cfg->rollbar_dedup_window_s);
+	x = cJSON_AddObjectToObject(o, "cloudwatch");
+	if (x) {
+		add_str(x, "log_group", cfg->cw_log_group);
+		add_str(x, "log_stream", cfg->cw_log_stream);
+		add_str(x, "endpoint", cfg->cw_endpoint);
+		cJSON_AddNumberToObject(x, "emf_interval", cfg->emf_interval_s);
+		add_str(x, "emf_namespace", cfg->emf_namespace);
+	}
+	ex = cJSON_AddArrayToObject(o, "log_files");
+	for (int i = 0; ex && i < cfg->nlog_files; i++)
+		cJSON_AddItemToArray(ex, cJSON_CreateString(cfg->log_files[i]));
+	x = cJSON_AddObjectToObject(o, "honeycomb");
+	if (x) {
+		add_str(x, "api_key", cfg->honeycomb_api_key);
+		add_str(x, "dataset", cfg->honeycomb_dataset);
+		add_str(x, "endpoint", cfg->honeycomb_endpoint);
+	}
+	x = cJSON_AddObjectToObject(o, "otlp");
+	if (x) {
+		add_str(x, "endpoint", cfg->otlp_endpoint);
+		add_str(x, "traces_endpoint", cfg->otlp_traces_endpoint);
+		add_str(x, "logs_endpoint", cfg->otlp_logs_endpoint);
+		add_headers(x, cfg->otlp_headers);
+		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
+	}
+	cJSON_AddBoolToObject(o, "redis_redact_keys", cfg->redis_redact_keys);
+	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
+	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);
+	add_list(o, "query_allow", cfg->redact.query_allow, cfg->redact.nquery_allow);
+	add_list(o, "redact_patterns", cfg->redact.patterns, cfg->redact.npatterns);
+	cJSON_AddNumberToObject(o, "stats", cfg->stats_interval_s);
+	cJSON_AddNumberToObject(o, "metrics_port", cfg->metrics_port);
+	add_str(o, "metrics_address", cfg->metrics_address);
+	config_mask(o);
+	out = cJSON_Print(o);
+	cJSON_Delete(o);
+	return out;
+}

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Cutting UTF-8 text to a number of characters without splitting a character. */
+#include <string.h>
+
+#include "lib/utf8.h"
+
+void utf8_cut_chars(const char *in, size_t max_chars, char *out, size_t outlen)
+{
+	size_t i = 0, chars = 0;
+
+	if (!outlen)
+		return;
+	for (; in[i]; i++) {
+		/* Every byte that is not a continuation byte starts a character. */
+		if (((unsigned char)in[i] & 0xc0) != 0x80 && chars++ == max_chars)
+			break;
+		if (i + 1 >= outlen)
+			break;
+	}
+	/* Back off a sequence the buffer cut in two. */
+	while (i > 0 && in[i] && ((unsigned char)in[i] & 0xc0) == 0x80)
+		i--;
+	memcpy(out, in, i);
+	out[i] = '\0';
+}

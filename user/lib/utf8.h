@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Cutting UTF-8 text to a number of characters without splitting a character. */
+#ifndef PYSPAN_UTF8_H
+#define PYSPAN_UTF8_H
+
+#include <stddef.h>
+
+/* Copy at most max_chars characters of in into out (outlen bytes, NUL included), never
+ * cutting a multi-byte sequence in two. Backends count characters, not bytes. */
+void utf8_cut_chars(const char *in, size_t max_chars, char *out, size_t outlen);
+
+#endif
