@@ -28,7 +28,8 @@ DEB_BUILD := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev li
 	     libcurl4-openssl-dev pkg-config make gcc libc6-dev
 DEB_TEST  := python3 python3-flask gunicorn curl procps iproute2 python3-botocore \
 	     python3-psycopg2 python3-redis python3-requests postgresql redis-server openssl \
-	     libcap2-bin util-linux
+	     libcap2-bin util-linux python3-django python3-fastapi python3-starlette python3-uvicorn \
+	     python3-anyio python3-gevent python3-greenlet uwsgi uwsgi-plugin-python3 nginx
 # Only `make image-test` needs these: building and running the container image.
 DEB_IMAGE := podman buildah debootstrap runc
 DEB_BENCH := wrk python3-aws-xray-sdk
