@@ -687,8 +687,8 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 		snprintf(c->stream, sizeof(c->stream), "%s-%d", hostname, (int)getpid());
 	}
 	if (aws_region(c->region)) {
-		fprintf(stderr, "pyspan: --export cloudwatch needs a region: set AWS_REGION (or "
-				"AWS_DEFAULT_REGION, or region in the AWS config file)\n");
+		log_msg("--export cloudwatch needs a region: set AWS_REGION (or "
+			"AWS_DEFAULT_REGION, or region in the AWS config file)");
 		goto fail;
 	}
 	if (!ep || !ep[0])
@@ -700,7 +700,7 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 		ep = def;
 	}
 	if (aws_endpoint_parse(&c->ep, ep, "/")) {
-		fprintf(stderr, "pyspan: the CloudWatch Logs endpoint '%s' is not a URL\n", ep);
+		log_msg("the CloudWatch Logs endpoint '%s' is not a URL", ep);
 		goto fail;
 	}
 	if (o->emf_interval_s) {
@@ -716,12 +716,12 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 	cw_limits(&l);
 	c->q = delivery_new("cloudwatch", &l, &ops, c, &c->ex.counts);
 	if (!c->q) {
-		fprintf(stderr, "pyspan: libcurl could not start\n");
+		log_msg("libcurl could not start");
 		goto fail;
 	}
 	return &c->ex;
 oom:
-	fprintf(stderr, "pyspan: out of memory\n");
+	log_msg("out of memory");
 fail:
 	aws_creds_provider_free(c->creds);
 	emf_free(c->emf);
