@@ -179,7 +179,8 @@ void honeycomb_result(void *ctx, struct delivery_item **items, int n,
 		out[i] = v;
 }
 
-static const struct delivery_ops ops = { honeycomb_build, honeycomb_result };
+static const struct delivery_ops ops = { .build = honeycomb_build,
+					 .result = honeycomb_result };
 
 static struct dataset_queue *queue_for(struct hny *h, const char *dataset)
 {

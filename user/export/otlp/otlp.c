@@ -145,7 +145,7 @@ void otlp_result(void *ctx, struct delivery_item **items, int n, const struct ht
 		out[i] = v;
 }
 
-static const struct delivery_ops ops = { otlp_build, otlp_result };
+static const struct delivery_ops ops = { .build = otlp_build, .result = otlp_result };
 
 static const char *resource_for(struct otlp *o, const char *service, uint32_t pid)
 {

@@ -288,7 +288,7 @@ static void rollbar_close(struct exporter *ex)
 
 struct exporter *export_rollbar_new(const struct rollbar_opts *o)
 {
-	static const struct delivery_ops ops = { build, result };
+	static const struct delivery_ops ops = { .build = build, .result = result };
 	struct delivery_limits l;
 	struct rollbar *r;
 	const char *ep = o->endpoint && o->endpoint[0] ? o->endpoint : ROLLBAR_ENDPOINT_DEFAULT;

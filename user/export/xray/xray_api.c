@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "net/aws/aws_creds.h"
 #include "net/aws/aws_endpoint.h"
+#include "net/aws/aws_error.h"
 #include "net/aws/sigv4.h"
 #include "net/delivery.h"
 
@@ -182,7 +183,9 @@ int xray_api_describe(struct xray_api *c, char *buf, size_t len)
 
 struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
 {
-	static const struct delivery_ops ops = { build, result };
+	static const struct delivery_ops ops = { .build = build,
+						 .result = result,
+						 .error_of = aws_error_of };
 	struct xray_api *c = calloc(1, sizeof(*c));
 	struct delivery_limits l;
 	const char *ep = o->endpoint;
