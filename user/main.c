@@ -219,7 +219,12 @@ static int attach(struct run *r)
 		log_msg("out of memory");
 		return -1;
 	}
-	copts.follow = follow_init(cfg);
+	copts.follow = follow_init(&(const struct follow_filters){
+		.comms = cfg->comms, .ncomms = cfg->ncomms,
+		.exes = cfg->exes, .nexes = cfg->nexes,
+		.cgroups = cfg->cgroups, .ncgroups = cfg->ncgroups,
+		.containers = cfg->containers, .ncontainers = cfg->ncontainers,
+	});
 	r->cap = capture_open(&copts);
 	if (!r->cap)
 		return -1;

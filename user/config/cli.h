@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture/follow.h"
 #include "export/backend.h"
 #include "span/redact.h"
 #include "span/sampling.h"
@@ -14,7 +15,7 @@
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
-#define CLI_MAX_FOLLOW 16 /* values of each of --comm, --exe, --cgroup, --container */
+#define CLI_MAX_FOLLOW FOLLOW_MAX /* values of each of --comm, --exe, --cgroup, --container */
 #define EXPORT_QUEUE_DEFAULT_MB 16
 #define CLI_MAX_LOG_FILES 16
 
