@@ -11,12 +11,9 @@
 #include "capture/follow.h"
 #include "track/proc.h"
 #include "config/cli.h"
-#include "export/cloudwatch/cloudwatch.h"
+#include "config/options.h"
+#include "export/backend.h"
 #include "export/export.h"
-#include "export/honeycomb/honeycomb.h"
-#include "export/otlp/otlp.h"
-#include "export/rollbar/rollbar.h"
-#include "export/xray/xray.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "metrics.h"
@@ -96,67 +93,16 @@ static void fill_metrics(struct metrics_snapshot *m, void *arg)
 /* Every exporter --export names, before attaching: a bad environment is a usage error. */
 static int open_exporters(const struct config *cfg)
 {
+	const struct backend_shared shared = {
+		.service_version = cfg->service_version,
+		.resource_attributes = cfg->resource_attributes,
+		.flush_deadline_s = cfg->flush_deadline_s,
+	};
+
 	for (int i = 0; i < cfg->nexports; i++) {
-		struct exporter *ex = NULL;
+		const struct backend *b = backend_find(cfg->exports[i]);
+		struct exporter *ex = b ? b->open(config_backend_get(cfg, b), &shared) : NULL;
 
-		if (strcmp(cfg->exports[i], "stdout") == 0) {
-			ex = export_stdout_new();
-		} else if (strcmp(cfg->exports[i], "xray") == 0) {
-			struct xray_opts xo = {
-				.api = cfg->xray_api,
-				.endpoint = cfg->xray_endpoint,
-				.daemon_address = cfg->xray_daemon_address,
-				.service_version = cfg->service_version,
-			};
-
-			ex = export_xray_new(&xo);
-		} else if (strcmp(cfg->exports[i], "rollbar") == 0) {
-			struct rollbar_opts ro = {
-				.access_token = cfg->rollbar_access_token,
-				.environment = cfg->rollbar_environment,
-				.code_version = cfg->rollbar_code_version,
-				.service_version = cfg->service_version,
-				.endpoint = cfg->rollbar_endpoint,
-				.dedup_window_s = cfg->rollbar_dedup_window_s,
-			};
-
-			ex = export_rollbar_new(&ro);
-		} else if (strcmp(cfg->exports[i], "cloudwatch") == 0) {
-			struct cloudwatch_opts co = {
-				.log_group = cfg->cw_log_group,
-				.log_stream = cfg->cw_log_stream,
-				.endpoint = cfg->cw_endpoint,
-				.ns = cfg->emf_namespace,
-				.emf_interval_s = cfg->emf_interval_s,
-				.close_deadline_s = cfg->flush_deadline_s,
-			};
-
-			ex = export_cloudwatch_new(&co);
-		} else if (strcmp(cfg->exports[i], "honeycomb") == 0) {
-			struct honeycomb_opts ho = {
-				.api_key = cfg->honeycomb_api_key,
-				.dataset = cfg->honeycomb_dataset,
-				.endpoint = cfg->honeycomb_endpoint,
-				.service_version = cfg->service_version,
-				.resource_attributes = cfg->resource_attributes,
-				.close_deadline_s = cfg->flush_deadline_s,
-			};
-
-			ex = export_honeycomb_new(&ho);
-		} else if (strcmp(cfg->exports[i], "otlp") == 0) {
-			struct otlp_opts oo = {
-				.endpoint = cfg->otlp_endpoint,
-				.traces_endpoint = cfg->otlp_traces_endpoint,
-				.logs_endpoint = cfg->otlp_logs_endpoint,
-				.headers = cfg->otlp_headers,
-				.gzip = cfg->otlp_gzip,
-				.service_version = cfg->service_version,
-				.resource_attributes = cfg->resource_attributes,
-				.close_deadline_s = cfg->flush_deadline_s,
-			};
-
-			ex = export_otlp_new(&oo);
-		}
 		if (!ex)
 			return -1;
 		export_register(ex);
@@ -200,21 +146,23 @@ static void say_attached(const struct config *cfg, struct capture *cap, int foll
 	}
 }
 
-int main(int argc, char **argv)
-{
-	struct capture_opts copts;
-	struct capture *cap = NULL;
-	struct sigaction sa;
+/* What attaching, the event loop and shutdown share. */
+struct run {
 	struct config cfg;
-	struct metrics_server *msrv = NULL;
+	struct capture *cap;
+	struct metrics_server *msrv;
 	uint64_t last_tick, last_stats, last_scan;
-	int rc = 1, waiting = 0, followed = 0;
-	const char *btf;
+	int waiting; /* no traced process was left at the last look */
+};
 
+/* Flags, redaction, sampling and the exporters: everything decided before touching a process.
+ * Returns -1 to go on, else the exit status. */
+static int configure(int argc, char **argv, struct config *cfg)
+{
 	/* Before anything is said: pyspan's own messages pass through the same redaction as
 	 * spans (redact_text compiles its built-in patterns on first use). */
 	log_set_filter(redact_text);
-	switch (cli_parse(argc, argv, &cfg)) {
+	switch (cli_parse(argc, argv, cfg)) {
 	case CLI_EXIT_OK:
 		return 0;
 	case CLI_USAGE_ERROR:
@@ -222,142 +170,177 @@ int main(int argc, char **argv)
 	case CLI_OK:
 		break;
 	}
-	log_verbose = cfg.verbose;
-	if (redact_init(&cfg.redact)) {
+	log_verbose = cfg->verbose;
+	if (redact_init(&cfg->redact)) {
 		log_msg("out of memory");
 		return 1;
 	}
 	client_calls_configure(&(struct client_calls_opts){ .redis_redact_keys =
-								      cfg.redis_redact_keys });
-	sampling_init(&cfg.sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
-
-	for (int i = 0; i < cfg.npids; i++) {
-		if (!proc_exists(cfg.pids[i])) {
-			log_msg("no process with pid %u", cfg.pids[i]);
+								      cfg->redis_redact_keys });
+	sampling_init(&cfg->sampling, clock_mono_now_ns() ^ (uint64_t)getpid() << 32);
+	for (int i = 0; i < cfg->npids; i++) {
+		if (!proc_exists(cfg->pids[i])) {
+			log_msg("no process with pid %u", cfg->pids[i]);
 			return 1;
 		}
 	}
-	export_set_flush_deadline(cfg.flush_deadline_s);
-	delivery_set_queue_bytes((size_t)cfg.export_queue_mb << 20);
-	if (open_exporters(&cfg))
+	export_set_flush_deadline(cfg->flush_deadline_s);
+	delivery_set_queue_bytes((size_t)cfg->export_queue_mb << 20);
+	if (open_exporters(cfg))
 		return 2; /* the exporter said why; nothing was attached yet */
 	/* The service's output is split into records only for an exporter that takes them. */
 	log_lines_enabled = export_wants_logs();
 	if (log_lines_enabled)
-		log_files_init(cfg.log_files, cfg.nlog_files);
-	else if (cfg.nlog_files)
+		log_files_init(cfg->log_files, cfg->nlog_files);
+	else if (cfg->nlog_files)
 		log_msg("--log-files: no exporter in use takes logs; the files are not read");
 	if (geteuid() != 0)
 		log_debug("not running as root: loading BPF needs CAP_BPF and CAP_PERFMON");
+	return -1;
+}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	clock_calibrate();
-	if (proc_init(cfg.service_name) || conn_init()) {
-		log_msg("out of memory");
-		goto out;
-	}
-
-	copts.pids = cfg.pids;
-	copts.npids = cfg.npids;
-	copts.capture_bytes = cfg.capture_bytes;
-	copts.ringbuf_mb = cfg.ringbuf_mb;
-	copts.record_path = cfg.record_path;
-	copts.follow = follow_init(&cfg);
+/* Load and attach the probes, find the processes to follow, and say what is traced. */
+static int attach(struct run *r)
+{
+	const struct config *cfg = &r->cfg;
+	struct capture_opts copts = {
+		.pids = cfg->pids,
+		.npids = cfg->npids,
+		.capture_bytes = cfg->capture_bytes,
+		.ringbuf_mb = cfg->ringbuf_mb,
+		.record_path = cfg->record_path,
+		.log_files = log_lines_enabled && cfg->nlog_files > 0,
+	};
 	/* A BTF file for a kernel that does not expose its own (or a test of that message). */
-	btf = getenv("PYSPAN_BTF");
+	const char *btf = getenv("PYSPAN_BTF");
+
 	copts.btf_path = btf && btf[0] ? btf : NULL;
-	copts.log_files = log_lines_enabled && cfg.nlog_files > 0;
-	cap = capture_open(&copts);
-	if (!cap)
-		goto out;
+	if (proc_init(cfg->service_name) || conn_init()) {
+		log_msg("out of memory");
+		return -1;
+	}
+	copts.follow = follow_init(&(const struct follow_filters){
+		.comms = cfg->comms, .ncomms = cfg->ncomms,
+		.exes = cfg->exes, .nexes = cfg->nexes,
+		.cgroups = cfg->cgroups, .ncgroups = cfg->ncgroups,
+		.containers = cfg->containers, .ncontainers = cfg->ncontainers,
+	});
+	r->cap = capture_open(&copts);
+	if (!r->cap)
+		return -1;
 	/* The exec probe is live: a process starting from here on is reported, one that
 	 * started before is found in /proc. */
-	followed = follow_scan(proc_known, follow_found, cap);
-	say_attached(&cfg, cap, followed);
+	say_attached(cfg, r->cap, follow_scan(proc_known, follow_found, r->cap));
 	announce_found = 1;
-	waiting = proc_count() == 0;
+	r->waiting = proc_count() == 0;
+	if (cfg->metrics_port) {
+		const char *a = cfg->metrics_address;
+		int v6 = strchr(a, ':') != NULL;
 
-	if (cfg.metrics_port) {
-		msrv = metrics_server_open(cfg.metrics_address, (int)cfg.metrics_port);
-		if (!msrv)
-			goto out;
-		log_msg("metrics on http://%s%s%s:%d/metrics", strchr(cfg.metrics_address, ':') ?
-			"[" : "", cfg.metrics_address, strchr(cfg.metrics_address, ':') ? "]" : "",
-			metrics_server_port(msrv));
+		r->msrv = metrics_server_open(a, (int)cfg->metrics_port);
+		if (!r->msrv)
+			return -1;
+		log_msg("metrics on http://%s%s%s:%d/metrics", v6 ? "[" : "", a, v6 ? "]" : "",
+			metrics_server_port(r->msrv));
 	}
+	return 0;
+}
 
-	last_tick = last_stats = last_scan = clock_mono_now_ns();
-	while (!stop) {
-		struct http_loop *hl = http_loop_started();
-		uint64_t now;
-		int n;
+/* Wait for records (and for exporters' answers while requests are in flight) and handle them.
+ * -1 when the ring buffer cannot be read. */
+static int take_events(struct run *r)
+{
+	struct http_loop *hl = http_loop_started();
+	int n;
 
-		if (hl && http_loop_active(hl)) {
-			/* Exporters have requests in flight: wake for their answers too, so each
-			 * queue sends its next batch as soon as one is answered. Waiting only on the
-			 * ring buffer capped a queue at max_inflight batches per poll timeout. */
-			http_loop_wait_fd(hl, capture_fd(cap), POLL_MS);
-			n = capture_poll(cap, 0);
-		} else {
-			n = capture_poll(cap, POLL_MS);
-		}
+	if (hl && http_loop_active(hl)) {
+		/* Exporters have requests in flight: wake for their answers too, so each queue sends
+		 * its next batch as soon as one is answered. Waiting only on the ring buffer capped
+		 * a queue at max_inflight batches per poll timeout. */
+		http_loop_wait_fd(hl, capture_fd(r->cap), POLL_MS);
+		n = capture_poll(r->cap, 0);
+	} else {
+		n = capture_poll(r->cap, POLL_MS);
+	}
+	if (n < 0 && n != -EINTR) {
+		log_msg("reading the ring buffer failed: %s", strerror(-n));
+		return -1;
+	}
+	return 0;
+}
 
-		if (n < 0 && n != -EINTR) {
-			log_msg("reading the ring buffer failed: %s", strerror(-n));
-			goto out;
-		}
-		now = clock_mono_now_ns();
-		log_lines_tick(now);
-		export_flush_all();
-		if (now - last_tick >= TICK_NS) {
-			conn_tick(now);
-			capture_tick(cap, now);
-			pyexc_tick();
-			last_tick = now;
-		}
-		if (follow_active() && now - last_scan >= RESCAN_NS) {
-			follow_scan(proc_known, follow_found, cap);
-			last_scan = now;
-		}
-		metrics_server_poll(msrv, fill_metrics, cap);
-		if (cfg.stats_interval_s &&
-		    now - last_stats >= (uint64_t)cfg.stats_interval_s * 1000000000ull) {
-			struct metrics_snapshot m;
-			char line[1024];
+/* What runs by time rather than by record: timeouts, /proc rescans, counters. */
+static void on_time(struct run *r, uint64_t now)
+{
+	log_lines_tick(now);
+	export_flush_all();
+	if (now - r->last_tick >= TICK_NS) {
+		conn_tick(now);
+		capture_tick(r->cap, now);
+		pyexc_tick();
+		r->last_tick = now;
+	}
+	if (follow_active() && now - r->last_scan >= RESCAN_NS) {
+		follow_scan(proc_known, follow_found, r->cap);
+		r->last_scan = now;
+	}
+	metrics_server_poll(r->msrv, fill_metrics, r->cap);
+	if (r->cfg.stats_interval_s &&
+	    now - r->last_stats >= (uint64_t)r->cfg.stats_interval_s * 1000000000ull) {
+		struct metrics_snapshot m;
+		char line[1024];
 
-			memset(&m, 0, sizeof(m));
-			fill_metrics(&m, cap);
-			metrics_status_line(&m, line, sizeof(line));
-			log_msg("%s", line);
-			last_stats = now;
-		}
-		if (proc_count() == 0 && !waiting) {
-			if (cfg.exit_when_gone) {
-				log_msg("every traced process has exited; stopping");
-				break;
-			}
+		memset(&m, 0, sizeof(m));
+		fill_metrics(&m, r->cap);
+		metrics_status_line(&m, line, sizeof(line));
+		log_msg("%s", line);
+		r->last_stats = now;
+	}
+}
+
+/* Every traced process has exited: 1 when pyspan should stop rather than wait for more. */
+static int all_gone(struct run *r)
+{
+	int gone = proc_count() == 0, stop_now = 0;
+
+	if (gone && !r->waiting) {
+		stop_now = r->cfg.exit_when_gone;
+		if (stop_now)
+			log_msg("every traced process has exited; stopping");
+		else
 			log_msg("every traced process has exited; waiting for new ones%s%s",
 				follow_active() ? " matching " : "",
 				follow_active() ? follow_describe() : "");
-		}
-		waiting = proc_count() == 0;
 	}
-	rc = 0;
+	r->waiting = gone;
+	return stop_now;
+}
 
-out:
+/* Until a signal, or until every traced process is gone: the exit status. */
+static int event_loop(struct run *r)
+{
+	r->last_tick = r->last_stats = r->last_scan = clock_mono_now_ns();
+	while (!stop) {
+		if (take_events(r))
+			return 1;
+		on_time(r, clock_mono_now_ns());
+		if (all_gone(r))
+			break;
+	}
+	return 0;
+}
+
+/* Detach, drain what is queued within the flush deadline, print the summaries, free. */
+static void shut_down(struct run *r)
+{
 	export_shutdown_begins();
-	metrics_server_close(msrv);
-	if (cap) {
+	metrics_server_close(r->msrv);
+	if (r->cap) {
 		/* Drain what the kernel already queued, then stop paying for probes. */
-		while (capture_poll(cap, 0) > 0)
+		while (capture_poll(r->cap, 0) > 0)
 			;
-		print_summary(cap);
-		capture_close(cap);
+		print_summary(r->cap);
+		capture_close(r->cap);
 	}
 	/* Partial lines and held tracebacks are records too: out before the exporters close. */
 	if (log_lines_enabled) {
@@ -382,5 +365,29 @@ out:
 	proc_fini();
 	follow_fini();
 	redact_fini();
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r; /* large (the configuration): not on the stack */
+	int rc = configure(argc, argv, &r.cfg);
+
+	if (rc >= 0)
+		return rc;
+	catch_signals();
+	clock_calibrate();
+	rc = attach(&r) ? 1 : event_loop(&r);
+	shut_down(&r);
 	return rc;
 }

@@ -3,9 +3,11 @@
 
   - `make install DESTDIR=D PREFIX=/usr` puts pyspan in D/usr/sbin and the page in
     D/usr/share/man/man8, and the installed binary runs;
-  - the page renders without warnings, and names every long flag of user/config/cli.c, every config
-    key of user/config/config_file.c and every environment variable pyspan reads; --help names every
-    flag too;
+  - the page renders without warnings, and names every long flag (pyspan's own in
+    user/config/cli.c, each backend's in the table of user/export/*/NAME_config.c), every config
+    key (user/config/config_file.c and the backends' tables, "section.key" for a backend with a
+    section) and every environment variable pyspan reads; --help names every flag too;
+  - every backend of the registry (user/export/backends.c) has its descriptor;
   - --version is "pyspan " + the VERSION file (and git describe in a checkout).
 
 Needs make and man (man-db); a missing one is a skip. No root needed.
@@ -40,13 +42,30 @@ def main():
     flags = re.findall(r'\{ "([a-z-]+)", (?:no|required)_argument', cli)
     conf = (REPO / "user" / "config" / "config_file.c").read_text()
     keys = re.findall(r'\{ "([a-z_.]+)", OPTION_', conf)
+    registry = (REPO / "user" / "export" / "backends.c").read_text()
+    listed = re.findall(r'^\s*X\((\w+_backend)\)', registry, re.M)
+    defined = {}
     envs = set()
-    for f in list((REPO / "user").glob("*.c")) + list((REPO / "user").glob("*/*.c")):
-        envs |= set(re.findall(r'getenv\("([A-Z_]+)"\)', f.read_text()))
-        envs |= set(re.findall(r'nonempty_env\("([A-Z_]+)"\)', f.read_text()))
+    for f in (REPO / "user").rglob("*.c"):
+        text = f.read_text()
+        envs |= set(re.findall(r'(?:getenv|env_value)\("([A-Z_0-9]+)"\)', text))
+        for table in re.findall(r'\.env = \{([^}]*)\}', text):
+            envs |= set(re.findall(r'"([A-Z_0-9]+)"', table))
+        for name in re.findall(r'^const struct backend (\w+_backend) = \{', text, re.M):
+            defined[name] = text
+    t.check("backends found in the registry", len(listed) >= 6, ">= 6", listed)
+    t.eq("registry: backends without a descriptor", [b for b in listed if b not in defined], [])
+    for b in listed:
+        text = defined.get(b, "")
+        section = re.search(r'\.section = "([a-z_]+)"', text)
+        flags += re.findall(r'\.flag = "([a-z-]+)"', text)
+        keys += [(section.group(1) + "." if section else "") + k
+                 for k in re.findall(r'\.key = "([a-z_]+)"', text)]
     page = (REPO / "man" / "pyspan.8").read_text().replace("\\-", "-")
     help_ = subprocess.run([str(lib.PYSPAN), "--help"], capture_output=True, text=True).stdout
-    t.check("flags found in cli.c", len(flags) > 20, "> 20", flags)
+    t.check("flags found", len(flags) > 40, "> 40", flags)
+    t.check("config keys found", len(keys) > 40, "> 40", keys)
+    t.check("environment variables found", len(envs) >= 18, ">= 18", sorted(envs))
     t.eq("man page: flags it lacks", [f for f in flags if "--" + f not in page], [])
     t.eq("--help: flags it lacks", [f for f in flags if "--" + f not in help_], [])
     t.eq("man page: config keys it lacks", [k for k in keys if k not in page], [])

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "capture/dispatch.h"
 #include "export/export.h"
 #include "proto/pytraceback.h"
 #include "track/conn.h"
@@ -124,7 +125,7 @@ static inline void data_flags(uint64_t id, uint32_t pid, uint32_t tid, int dir, 
 		e->syscall = dir == DIR_EGRESS ? SC_SSL_WRITE : SC_SSL_READ;
 	if (buf)
 		memcpy(e->data, buf, cap);
-	conn_on_data(e);
+	dispatch_event(e, sizeof(*e) + cap); /* as a record from the ring buffer arrives */
 	free(e);
 }
 

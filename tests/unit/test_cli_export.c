@@ -2,8 +2,16 @@
 /* Unit tests for the exporter and sampling flags: --export lists, --sampling, X-Ray options. */
 #include "check.h"
 #include "config/cli.h"
+#include "config/options.h"
+#include "export/xray/xray.h"
 
 static struct config cfg;
+
+/* The X-Ray backend's settings as the flags left them. */
+static const struct xray_opts *xray(void)
+{
+	return config_backend_get(&cfg, backend_find("xray"));
+}
 
 /* Parse argv (NULL-terminated, program name first); returns the cli_result. */
 #define PARSE(...)                                                                       \
@@ -21,7 +29,7 @@ int main(void)
 	CHECK_STR(cfg.exports[0], "stdout");
 	CHECK_INT(cfg.sampling.mode, SAMPLING_ALL);
 	CHECK_INT(cfg.sampling.keep_errors, 1);
-	CHECK_INT(cfg.xray_api, 0);
+	CHECK_INT(xray()->api, 0);
 	CHECK_INT(cfg.flush_deadline_s, 5);
 	CHECK_INT(cfg.export_queue_mb, 16);
 
@@ -51,10 +59,10 @@ int main(void)
 	CHECK_INT(PARSE("--sampling", "everything"), CLI_USAGE_ERROR);
 
 	CHECK_INT(PARSE("--xray-mode", "api", "--xray-endpoint", "http://127.0.0.1:9"), CLI_OK);
-	CHECK_INT(cfg.xray_api, 1);
-	CHECK_STR(cfg.xray_endpoint, "http://127.0.0.1:9");
+	CHECK_INT(xray()->api, 1);
+	CHECK_STR(xray()->endpoint, "http://127.0.0.1:9");
 	CHECK_INT(PARSE("--xray-mode", "daemon"), CLI_OK);
-	CHECK_INT(cfg.xray_api, 0);
+	CHECK_INT(xray()->api, 0);
 	CHECK_INT(PARSE("--xray-mode", "udp"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--xray-endpoint", "xray.eu-west-1.amazonaws.com"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--service-version", "1.2.3"), CLI_OK);

@@ -10,9 +10,16 @@
 #include "config/config_file.h"
 #include "config/config_print.h"
 #include "config/options.h"
+#include "export/xray/xray.h"
 
 static char path[] = "/tmp/pyspan-test-config-XXXXXX";
 static struct config cfg;
+
+/* The X-Ray backend's settings as the file, the environment and the flags left them. */
+static const struct xray_opts *xray(void)
+{
+	return config_backend_get(&cfg, backend_find("xray"));
+}
 
 static void write_file(const char *text)
 {
@@ -206,8 +213,8 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.sampling.keep_errors, 0);
 	CHECK_INT(cfg.flush_deadline_s, 9);
 	CHECK_INT(cfg.export_queue_mb, 2);
-	CHECK_INT(cfg.xray_api, 1);
-	CHECK_STR(cfg.xray_daemon_address, "127.0.0.1:2001");
+	CHECK_INT(xray()->api, 1);
+	CHECK_STR(xray()->daemon_address, "127.0.0.1:2001");
 	CHECK_INT(cfg.verbose, 1);
 	CHECK_INT(cfg.ncomms, 2);
 	CHECK_STR(cfg.comms[1], "uwsgi");
@@ -275,19 +282,19 @@ static void test_precedence(void)
 	CHECK_STR(cfg.service_name, "from-file");
 	CHECK_INT(cfg.capture_bytes, 128);
 	CHECK_INT(cfg.ringbuf_mb, 32); /* not in the file: the default */
-	CHECK_STR(cfg.xray_endpoint, "http://file:1");
-	CHECK_STR(cfg.xray_daemon_address, "file:2");
+	CHECK_STR(xray()->endpoint, "http://file:1");
+	CHECK_STR(xray()->daemon_address, "file:2");
 
 	setenv("OTEL_SERVICE_NAME", "from-env", 1);
 	setenv("AWS_XRAY_DAEMON_ADDRESS", "env:3", 1);
 	setenv("AWS_ENDPOINT_URL", "http://env:4", 1);
 	CHECK_INT(PARSE("--config", path), CLI_OK);
 	CHECK_STR(cfg.service_name, "from-env");
-	CHECK_STR(cfg.xray_daemon_address, "env:3");
-	CHECK_STR(cfg.xray_endpoint, "http://env:4");
+	CHECK_STR(xray()->daemon_address, "env:3");
+	CHECK_STR(xray()->endpoint, "http://env:4");
 	setenv("AWS_ENDPOINT_URL_XRAY", "http://env-xray:5", 1);
 	CHECK_INT(PARSE("--config", path), CLI_OK);
-	CHECK_STR(cfg.xray_endpoint, "http://env-xray:5");
+	CHECK_STR(xray()->endpoint, "http://env-xray:5");
 
 	/* Flags win, even when they come before --config; --pid replaces the file's pids. */
 	CHECK_INT(PARSE("--service-name", "from-flag", "--pid", "13", "--xray-endpoint",
@@ -296,7 +303,7 @@ static void test_precedence(void)
 	CHECK_STR(cfg.service_name, "from-flag");
 	CHECK_INT(cfg.npids, 1);
 	CHECK_INT(cfg.pids[0], 13);
-	CHECK_STR(cfg.xray_endpoint, "http://flag:6");
+	CHECK_STR(xray()->endpoint, "http://flag:6");
 	CHECK_INT(cfg.capture_bytes, 128);
 
 	/* PYSPAN_CONFIG names the file when no flag does. */

@@ -49,7 +49,7 @@ static void write_fd(uint32_t pid, uint32_t tid, uint32_t fd, const char *s)
 	e->dir = DIR_EGRESS;
 	e->cap_len = (uint32_t)strlen(s);
 	memcpy(e->data, s, strlen(s));
-	conn_on_data(e);
+	dispatch_event(e, sizeof(*e) + strlen(s));
 	free(e);
 }
 

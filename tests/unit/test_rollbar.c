@@ -9,6 +9,7 @@
 #include "check.h"
 #include "config/cli.h"
 #include "config/config_print.h"
+#include "config/options.h"
 #include "export/rollbar/rollbar.h"
 #include "export/rollbar/rollbar_dedup.h"
 #include "export/rollbar/rollbar_item.h"
@@ -602,6 +603,12 @@ static void test_token(void)
 
 static struct config cfg;
 
+/* The Rollbar backend's settings as the file, the environment and the flags left them. */
+static const struct rollbar_opts *rb(void)
+{
+	return config_backend_get(&cfg, backend_find("rollbar"));
+}
+
 #define PARSE(...)                                                                       \
 	({                                                                               \
 		char *argv_[] = { "pyspan", "--pid", "1", __VA_ARGS__, NULL };            \
@@ -622,18 +629,18 @@ static void test_settings(void)
 	CHECK_INT(PARSE("--export", "stdout,rollbar"), CLI_OK);
 	CHECK_INT(cfg.nexports, 2);
 	CHECK_STR(cfg.exports[1], "rollbar");
-	CHECK_STR(cfg.rollbar_environment, "production");
-	CHECK_STR(cfg.rollbar_endpoint, "https://api.rollbar.com/api/1/");
-	CHECK_INT(cfg.rollbar_dedup_window_s, 60);
-	CHECK(cfg.rollbar_access_token == NULL);
-	CHECK(cfg.rollbar_code_version == NULL);
+	CHECK_STR(rb()->environment, "production");
+	CHECK_STR(rb()->endpoint, "https://api.rollbar.com/api/1/");
+	CHECK_INT(rb()->dedup_window_s, 60);
+	CHECK(rb()->access_token == NULL);
+	CHECK(rb()->code_version == NULL);
 	CHECK_INT(PARSE("--rollbar-environment", "qa", "--rollbar-code-version", "v9",
 			"--rollbar-endpoint", "http://127.0.0.1:5/", "--rollbar-dedup-window", "0"),
 		  CLI_OK);
-	CHECK_STR(cfg.rollbar_environment, "qa");
-	CHECK_STR(cfg.rollbar_code_version, "v9");
-	CHECK_STR(cfg.rollbar_endpoint, "http://127.0.0.1:5/");
-	CHECK_INT(cfg.rollbar_dedup_window_s, 0);
+	CHECK_STR(rb()->environment, "qa");
+	CHECK_STR(rb()->code_version, "v9");
+	CHECK_STR(rb()->endpoint, "http://127.0.0.1:5/");
+	CHECK_INT(rb()->dedup_window_s, 0);
 	CHECK_INT(PARSE("--rollbar-dedup-window", "86401"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--rollbar-dedup-window", "-1"), CLI_USAGE_ERROR);
 	CHECK_INT(PARSE("--rollbar-endpoint", "api.rollbar.com"), CLI_USAGE_ERROR);
@@ -649,11 +656,11 @@ static void test_settings(void)
 	CHECK_INT(write(fd, file, sizeof(file) - 1), (long)(sizeof(file) - 1));
 	close(fd);
 	CHECK_INT(PARSE("--config", path), CLI_OK);
-	CHECK_STR(cfg.rollbar_access_token, "file-token-0123");
-	CHECK_STR(cfg.rollbar_environment, "staging");
-	CHECK_STR(cfg.rollbar_code_version, "abc123");
-	CHECK_STR(cfg.rollbar_endpoint, "http://127.0.0.1:9/api/1/");
-	CHECK_INT(cfg.rollbar_dedup_window_s, 5);
+	CHECK_STR(rb()->access_token, "file-token-0123");
+	CHECK_STR(rb()->environment, "staging");
+	CHECK_STR(rb()->code_version, "abc123");
+	CHECK_STR(rb()->endpoint, "http://127.0.0.1:9/api/1/");
+	CHECK_INT(rb()->dedup_window_s, 5);
 	json = config_to_json(&cfg);
 	CHECK(json && strstr(json, "file-token-0123") == NULL);
 	CHECK(json && strstr(json, "\"rollbar_access_token\":\t\"****\""));
@@ -662,8 +669,8 @@ static void test_settings(void)
 	/* The environment outranks the file; a flag outranks both. */
 	setenv("ROLLBAR_ACCESS_TOKEN", "env-token-4567", 1);
 	CHECK_INT(PARSE("--config", path, "--rollbar-environment", "flag-env"), CLI_OK);
-	CHECK_STR(cfg.rollbar_access_token, "env-token-4567");
-	CHECK_STR(cfg.rollbar_environment, "flag-env");
+	CHECK_STR(rb()->access_token, "env-token-4567");
+	CHECK_STR(rb()->environment, "flag-env");
 	unsetenv("ROLLBAR_ACCESS_TOKEN");
 	unlink(path);
 }

@@ -59,9 +59,9 @@ struct capture {
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (!log_verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (log_verbose)
+		log_vtext(fmt, ap);
+	return 0;
 }
 
 /* libbpf finds tracepoint ids in tracefs; a host or container that has not mounted it gets it

@@ -28,6 +28,23 @@ void dispatch_set_fd_gone(void (*fn)(uint32_t pid, uint32_t fd, void *arg), void
 	fd_gone_arg = arg;
 }
 
+/* A write or read: the service's output goes to the stages that read it (stdout and stderr
+ * whether a pipe, a file or a socket such as journald's, where tracebacks are looked for; files
+ * matching --log-files), bytes on a socket to connection tracking. */
+static void on_data(const struct ev_data *e)
+{
+	if (e->dir == DIR_EGRESS && (e->h.fd == 1 || e->h.fd == 2)) {
+		proc_output_on_write(e);
+		if (log_lines_enabled)
+			log_lines_on_write(e, e->h.fd == 1 ? LOGREC_STDOUT : LOGREC_STDERR,
+					   e->h.fd == 1 ? "stdout" : "stderr");
+	} else if (e->conn_id == 0 && e->dir == DIR_EGRESS && log_lines_enabled) {
+		log_files_on_write(e);
+	}
+	if (e->conn_id)
+		conn_on_data(e);
+}
+
 /* Every record is checked against the size its type needs before it is read: a recording
  * can be cut or corrupt. */
 void dispatch_event(const void *data, size_t len)
@@ -40,7 +57,7 @@ void dispatch_event(const void *data, size_t len)
 	case EV_DATA:
 		if (len >= sizeof(struct ev_data) &&
 		    len >= sizeof(struct ev_data) + ((const struct ev_data *)data)->cap_len)
-			conn_on_data(data);
+			on_data(data);
 		break;
 	case EV_CONN_OPEN:
 		if (len >= sizeof(struct ev_conn))

@@ -13,11 +13,12 @@
 
 #define READ_MAX 65536
 
-static const struct config *conf;
-static struct cgroup_want cgroups[CLI_MAX_FOLLOW];
+static struct follow_filters filters;
+static const struct follow_filters *conf; /* &filters once follow_init has run */
+static struct cgroup_want cgroups[FOLLOW_MAX];
 /* realpath of each --exe on pyspan's own file system: /usr/bin/python3 is a symlink, and
  * /proc/PID/exe names the file it resolves to. */
-static char *exe_real[CLI_MAX_FOLLOW];
+static char *exe_real[FOLLOW_MAX];
 static char describe[1024];
 
 /* A small /proc or mountinfo file, NUL-terminated; NULL when it cannot be read. */
@@ -50,12 +51,17 @@ static size_t add_desc(size_t off, const char *kind, const char *v)
 	return off + (size_t)n;
 }
 
-int follow_init(const struct config *cfg)
+int follow_init(const struct follow_filters *cfg)
 {
 	char *mountinfo = read_text("/proc/self/mountinfo");
 	size_t off = 0;
 
-	conf = cfg;
+	filters = *cfg;
+	conf = &filters;
+	filters.ncomms = filters.ncomms < FOLLOW_MAX ? filters.ncomms : FOLLOW_MAX;
+	filters.nexes = filters.nexes < FOLLOW_MAX ? filters.nexes : FOLLOW_MAX;
+	filters.ncgroups = filters.ncgroups < FOLLOW_MAX ? filters.ncgroups : FOLLOW_MAX;
+	filters.ncontainers = filters.ncontainers < FOLLOW_MAX ? filters.ncontainers : FOLLOW_MAX;
 	describe[0] = '\0';
 	for (int i = 0; i < cfg->ncomms; i++)
 		off = add_desc(off, "comm", cfg->comms[i]);
@@ -78,7 +84,7 @@ int follow_init(const struct config *cfg)
 
 void follow_fini(void)
 {
-	for (int i = 0; i < CLI_MAX_FOLLOW; i++) {
+	for (int i = 0; i < FOLLOW_MAX; i++) {
 		free(exe_real[i]);
 		exe_real[i] = NULL;
 	}

@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/cli.h"
-
 /* One cgroup to follow, as /proc/PID/cgroup names it. */
 struct cgroup_want {
 	int version;         /* 2: the unified hierarchy, 1: a v1 hierarchy, 0: any */
@@ -15,9 +13,25 @@ struct cgroup_want {
 	char path[4096];     /* hierarchy path: "/system.slice/shop.service" */
 };
 
-/* Take the config's filters; cgroup paths under a mount are turned into hierarchy paths with
+#define FOLLOW_MAX 16 /* values of each kind */
+
+/* What to follow: each kind's values (--comm, --exe, --cgroup, --container); a process matches
+ * when it matches one value of every kind given, at most FOLLOW_MAX of each. The strings must
+ * outlive following. */
+struct follow_filters {
+	const char *const *comms;
+	int ncomms;
+	const char *const *exes;
+	int nexes;
+	const char *const *cgroups;
+	int ncgroups;
+	const char *const *containers;
+	int ncontainers;
+};
+
+/* Take the filters; cgroup paths under a mount are turned into hierarchy paths with
  * /proc/self/mountinfo. Returns 1 when any filter is set (pyspan follows new processes). */
-int follow_init(const struct config *cfg);
+int follow_init(const struct follow_filters *f);
 void follow_fini(void);
 int follow_active(void);
 

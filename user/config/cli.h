@@ -3,8 +3,11 @@
 #ifndef PYSPAN_CLI_H
 #define PYSPAN_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "capture/follow.h"
+#include "export/backend.h"
 #include "span/redact.h"
 #include "span/sampling.h"
 
@@ -12,7 +15,7 @@
 
 #define CLI_MAX_PIDS 64
 #define CLI_MAX_EXPORTS 8
-#define CLI_MAX_FOLLOW 16 /* values of each of --comm, --exe, --cgroup, --container */
+#define CLI_MAX_FOLLOW FOLLOW_MAX /* values of each of --comm, --exe, --cgroup, --container */
 #define EXPORT_QUEUE_DEFAULT_MB 16
 #define CLI_MAX_LOG_FILES 16
 
@@ -30,9 +33,6 @@ struct config {
 	char export_names[256];
 	struct sampling_cfg sampling; /* --sampling, --[no-]sampling-keep-errors */
 	const char *service_version;  /* --service-version */
-	int xray_api;                 /* --xray-mode api */
-	const char *xray_endpoint;    /* --xray-endpoint URL */
-	const char *xray_daemon_address; /* AWS_XRAY_DAEMON_ADDRESS, else the config file's */
 	uint32_t flush_deadline_s;    /* --flush-deadline: how long exporters may flush at exit */
 	/* Processes followed by what they are, now and when they start later: a process matches
 	 * when it matches one value of every kind given. */
@@ -47,26 +47,8 @@ struct config {
 	/* --[no-]exit-when-gone: -1 until parsed, then 1 when pyspan stops once no traced process
 	 * is left (the default with --pid alone), 0 when it waits for new matches. */
 	int exit_when_gone;
-	const char *rollbar_access_token; /* ROLLBAR_ACCESS_TOKEN, else the config file's */
-	const char *rollbar_environment;  /* --rollbar-environment */
-	const char *rollbar_code_version; /* --rollbar-code-version; NULL: service_version */
-	const char *rollbar_endpoint;     /* --rollbar-endpoint: the API base URL */
-	uint32_t rollbar_dedup_window_s;  /* --rollbar-dedup-window */
-	const char *honeycomb_api_key;  /* HONEYCOMB_API_KEY or the file: a secret, no flag */
-	const char *honeycomb_dataset;  /* --honeycomb-dataset: classic keys only */
-	const char *honeycomb_endpoint; /* --honeycomb-endpoint, HONEYCOMB_API_ENDPOINT */
-	const char *otlp_endpoint;      /* --otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT (base) */
-	const char *otlp_traces_endpoint; /* OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) */
-	const char *otlp_logs_endpoint;   /* OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (as is) */
-	const char *otlp_headers;       /* OTEL_EXPORTER_OTLP_HEADERS or the file: may hold secrets */
-	int otlp_gzip;                  /* --otlp-compression gzip */
 	const char *resource_attributes; /* OTEL_RESOURCE_ATTRIBUTES */
 	uint32_t export_queue_mb;     /* --export-queue-mb: each HTTP exporter's queue bound */
-	const char *cw_log_group;     /* --log-group */
-	const char *cw_log_stream;    /* --log-stream; NULL: host name and pid */
-	const char *cw_endpoint;      /* --cloudwatch-endpoint, $AWS_ENDPOINT_URL_LOGS */
-	const char *emf_namespace;    /* --emf-namespace, default "pyspan" */
-	uint32_t emf_interval_s;      /* --emf-interval, 0: no metrics */
 	/* --log-files GLOB[,GLOB...], repeatable: writes to matching regular files are logs */
 	const char *log_files[CLI_MAX_LOG_FILES];
 	int nlog_files;
@@ -77,6 +59,22 @@ struct config {
 	uint32_t metrics_port;        /* --metrics-port: Prometheus text on GET /metrics; 0 none */
 	const char *metrics_address;  /* --metrics-address, default 127.0.0.1 */
 	int redis_redact_keys;        /* --redis-redact-keys: Redis keys never leave the host */
+	/* Each backend's own settings (its options struct), by its place in the registry:
+	 * config/ reaches them only through the backend's table of settings. */
+	union {
+		max_align_t align;
+		unsigned char bytes[BACKEND_SETTINGS_MAX];
+	} backend_settings[BACKENDS_MAX];
+	/* Where each of those settings was last given: CONFIG_FROM_*, for the settings that
+	 * outrank others given at a lower level. */
+	uint8_t backend_from[BACKENDS_MAX][BACKEND_SETTINGS_COUNT_MAX];
+};
+
+enum config_from {
+	CONFIG_FROM_DEFAULT = 0,
+	CONFIG_FROM_FILE,
+	CONFIG_FROM_ENV,
+	CONFIG_FROM_FLAG,
 };
 
 /* Does cfg follow processes by name, executable, cgroup or container? */

@@ -38,11 +38,6 @@ static const struct key top_keys[] = {
 	{ "cgroup", OPTION_CGROUP, K_STR_ARRAY },
 	{ "container", OPTION_CONTAINER, K_STR_ARRAY },
 	{ "exit_when_gone", OPTION_EXIT_WHEN_GONE, K_BOOL },
-	{ "rollbar_access_token", OPTION_ROLLBAR_ACCESS_TOKEN, K_STRING },
-	{ "rollbar_environment", OPTION_ROLLBAR_ENVIRONMENT, K_STRING },
-	{ "rollbar_code_version", OPTION_ROLLBAR_CODE_VERSION, K_STRING },
-	{ "rollbar_endpoint", OPTION_ROLLBAR_ENDPOINT, K_STRING },
-	{ "rollbar_dedup_window", OPTION_ROLLBAR_DEDUP_WINDOW, K_UINT },
 	{ "log_files", OPTION_LOG_FILES, K_LIST },
 	{ "redact_headers", OPTION_REDACT_HEADERS, K_STR_ARRAY },
 	{ "query_allow", OPTION_QUERY_ALLOW, K_STR_ARRAY },
@@ -53,44 +48,13 @@ static const struct key top_keys[] = {
 	{ "redis_redact_keys", OPTION_REDIS_REDACT_KEYS, K_BOOL },
 };
 
-static const struct key xray_keys[] = {
-	{ "xray.mode", OPTION_XRAY_MODE, K_STRING },
-	{ "xray.endpoint", OPTION_XRAY_ENDPOINT, K_STRING },
-	{ "xray.daemon_address", OPTION_XRAY_DAEMON_ADDRESS, K_STRING },
-};
-
-static const struct key cloudwatch_keys[] = {
-	{ "cloudwatch.log_group", OPTION_CW_LOG_GROUP, K_STRING },
-	{ "cloudwatch.log_stream", OPTION_CW_LOG_STREAM, K_STRING },
-	{ "cloudwatch.endpoint", OPTION_CW_ENDPOINT, K_STRING },
-	{ "cloudwatch.emf_interval", OPTION_EMF_INTERVAL, K_UINT },
-	{ "cloudwatch.emf_namespace", OPTION_EMF_NAMESPACE, K_STRING },
-};
-
-static const struct key honeycomb_keys[] = {
-	{ "honeycomb.api_key", OPTION_HONEYCOMB_API_KEY, K_STRING },
-	{ "honeycomb.dataset", OPTION_HONEYCOMB_DATASET, K_STRING },
-	{ "honeycomb.endpoint", OPTION_HONEYCOMB_ENDPOINT, K_STRING },
-};
-
-static const struct key otlp_keys[] = {
-	{ "otlp.endpoint", OPTION_OTLP_ENDPOINT, K_STRING },
-	{ "otlp.traces_endpoint", OPTION_OTLP_TRACES_ENDPOINT, K_STRING },
-	{ "otlp.logs_endpoint", OPTION_OTLP_LOGS_ENDPOINT, K_STRING },
-	{ "otlp.headers", OPTION_OTLP_HEADERS, K_STRING },
-	{ "otlp.compression", OPTION_OTLP_COMPRESSION, K_STRING },
-};
-
-/* Settings that nest under one object, "xray": {...}. */
-static const struct {
-	const char *name;
-	const struct key *keys;
-	size_t nkeys;
-} sections[] = {
-	{ "xray", xray_keys, sizeof(xray_keys) / sizeof(xray_keys[0]) },
-	{ "cloudwatch", cloudwatch_keys, sizeof(cloudwatch_keys) / sizeof(cloudwatch_keys[0]) },
-	{ "honeycomb", honeycomb_keys, sizeof(honeycomb_keys) / sizeof(honeycomb_keys[0]) },
-	{ "otlp", otlp_keys, sizeof(otlp_keys) / sizeof(otlp_keys[0]) },
+/* What one key of the file sets: one of the settings above, or a backend's. */
+struct target {
+	const char *name; /* as messages quote it: "capture_bytes", "SECTION.key" */
+	enum kind kind;
+	enum option_id id;
+	const struct backend *b; /* NULL: id */
+	const struct backend_setting *s;
 };
 
 /* Owns every string cfg borrows from the file; one file at a time. */
@@ -120,11 +84,20 @@ static int is_whole(const cJSON *v)
 	       fabs(v->valuedouble) < 1e15;
 }
 
+static int set(struct config *cfg, const struct target *k, const char *name, const char *value,
+	       char *err, size_t errlen)
+{
+	if (k->b)
+		return options_set_backend(cfg, k->b, k->s, CONFIG_FROM_FILE, name, value, err,
+					   errlen);
+	return options_set(cfg, k->id, name, value, err, errlen);
+}
+
 /* Turn one JSON value into the text a flag would carry, then validate it as the flag is. */
-static int apply(struct config *cfg, const struct key *k, const cJSON *v, const char *path,
+static int apply(struct config *cfg, const struct target *k, const cJSON *v, const char *path,
 		 char *err, size_t errlen)
 {
-	char name[64], msg[400], num[32];
+	char name[80], msg[400], num[32];
 	const char *text = NULL;
 	const char *want = NULL;
 
@@ -173,7 +146,7 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 				return -1;
 			}
 			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
-			if (options_set(cfg, k->id, name, num, msg, sizeof(msg)))
+			if (set(cfg, k, name, num, msg, sizeof(msg)))
 				goto bad_value;
 		}
 		return 0;
@@ -208,7 +181,7 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 					 path, name, type_name(e));
 				return -1;
 			}
-			if (options_set(cfg, k->id, name, e->valuestring, msg, sizeof(msg)))
+			if (set(cfg, k, name, e->valuestring, msg, sizeof(msg)))
 				goto bad_value;
 		}
 		return 0;
@@ -251,23 +224,70 @@ static int apply(struct config *cfg, const struct key *k, const cJSON *v, const 
 			 type_name(v));
 		return -1;
 	}
-	if (options_set(cfg, k->id, name, text, msg, sizeof(msg)) == 0)
+	if (set(cfg, k, name, text, msg, sizeof(msg)) == 0)
 		return 0;
 bad_value:
 	snprintf(err, errlen, "config %s: %s", path, msg);
 	return -1;
 }
 
-static const struct key *find(const struct key *keys, size_t n, const char *prefix,
-			      const char *name)
+/* The key at the top level of the file: a setting of the table above, or of a backend whose
+ * keys are not in a section of their own. */
+static int find_top(const char *name, struct target *k)
 {
+	memset(k, 0, sizeof(*k));
+	k->name = name;
+	for (size_t i = 0; i < sizeof(top_keys) / sizeof(top_keys[0]); i++) {
+		if (strcmp(top_keys[i].name, name) == 0) {
+			k->id = top_keys[i].id;
+			k->kind = top_keys[i].kind;
+			return 0;
+		}
+	}
+	for (int i = 0; i < nbackends; i++) {
+		if (!backends[i]->section && (k->s = backend_setting_find(backends[i], name))) {
+			k->b = backends[i];
+			k->kind = k->s->kind == SETTING_UINT ? K_UINT : K_STRING;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const struct backend *find_section(const char *name)
+{
+	for (int i = 0; i < nbackends; i++)
+		if (backends[i]->section && strcmp(backends[i]->section, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+/* "SECTION": {...}: the settings of the backend whose section it is. */
+static int apply_section(struct config *cfg, const struct backend *b, const cJSON *obj,
+			 const char *path, char *err, size_t errlen)
+{
+	const cJSON *x;
 	char full[128];
 
-	snprintf(full, sizeof(full), "%s%s", prefix, name);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i].name, full) == 0)
-			return &keys[i];
-	return NULL;
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errlen, "config %s: \"%s\" must be an object, not %s", path,
+			 obj->string, type_name(obj));
+		return -1;
+	}
+	cJSON_ArrayForEach(x, obj)
+	{
+		struct target k = { .name = full, .b = b, .s = backend_setting_find(b, x->string) };
+
+		snprintf(full, sizeof(full), "%s.%s", obj->string, x->string);
+		if (!k.s) {
+			snprintf(err, errlen, "config %s: unknown key \"%s\"", path, full);
+			return -1;
+		}
+		k.kind = k.s->kind == SETTING_UINT ? K_UINT : K_STRING;
+		if (apply(cfg, &k, x, path, err, errlen))
+			return -1;
+	}
+	return 0;
 }
 
 static int apply_object(struct config *cfg, const cJSON *obj, const char *path, char *err,
@@ -277,42 +297,19 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 
 	cJSON_ArrayForEach(v, obj)
 	{
-		const struct key *k;
+		const struct backend *b = find_section(v->string);
+		struct target k;
 
-		size_t sec;
-
-		for (sec = 0; sec < sizeof(sections) / sizeof(sections[0]); sec++)
-			if (strcmp(v->string, sections[sec].name) == 0)
-				break;
-		if (sec < sizeof(sections) / sizeof(sections[0])) {
-			const cJSON *x;
-			char prefix[32];
-
-			if (!cJSON_IsObject(v)) {
-				snprintf(err, errlen, "config %s: \"%s\" must be an object, not %s",
-					 path, v->string, type_name(v));
+		if (b) {
+			if (apply_section(cfg, b, v, path, err, errlen))
 				return -1;
-			}
-			snprintf(prefix, sizeof(prefix), "%s.", v->string);
-			cJSON_ArrayForEach(x, v)
-			{
-				k = find(sections[sec].keys, sections[sec].nkeys, prefix, x->string);
-				if (!k) {
-					snprintf(err, errlen, "config %s: unknown key \"%s%s\"", path,
-						 prefix, x->string);
-					return -1;
-				}
-				if (apply(cfg, k, x, path, err, errlen))
-					return -1;
-			}
 			continue;
 		}
-		k = find(top_keys, sizeof(top_keys) / sizeof(top_keys[0]), "", v->string);
-		if (!k) {
+		if (find_top(v->string, &k)) {
 			snprintf(err, errlen, "config %s: unknown key \"%s\"", path, v->string);
 			return -1;
 		}
-		if (apply(cfg, k, v, path, err, errlen))
+		if (apply(cfg, &k, v, path, err, errlen))
 			return -1;
 	}
 	return 0;

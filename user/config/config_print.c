@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "config/config_print.h"
-#include "lib/otel_kv.h"
+#include "config/options.h"
 
 static const char *const secret_words[] = {"secret", "token", "key", "password"};
 
@@ -46,24 +46,6 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
-/* Header names stay readable; every value is masked, since any may be a credential. */
-static void add_headers(cJSON *o, const char *list)
-{
-	struct otel_kv kv[OTEL_HEADERS_MAX];
-	char err[256], out[OTEL_HEADERS_MAX * (OTEL_KEY_MAX + 8)];
-	size_t off = 0;
-	int n;
-
-	if (!list)
-		return;
-	n = otel_kv_parse(list, kv, OTEL_HEADERS_MAX, 1, err, sizeof(err));
-	out[0] = '\0';
-	for (int i = 0; i < n; i++)
-		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s=****", i ? "," : "",
-					kv[i].key);
-	cJSON_AddStringToObject(o, "headers", n < 0 ? "****" : out);
-}
-
 static void add_list(cJSON *o, const char *k, const char *const *v, int n)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, k);
@@ -72,9 +54,67 @@ static void add_list(cJSON *o, const char *k, const char *const *v, int n)
 		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
 }
 
+/* One setting of a backend as the config file would give it; field points into its options. */
+static void add_setting(cJSON *o, const struct backend_setting *s, const char *field)
+{
+	const struct setting_choice *c;
+	const char *v;
+	char shown[2048];
+
+	switch (s->kind) {
+	case SETTING_STRING:
+		v = *(const char *const *)(const void *)field;
+		if (v && s->show) {
+			s->show(v, shown, sizeof(shown));
+			v = shown;
+		}
+		add_str(o, s->key, v);
+		break;
+	case SETTING_UINT:
+		cJSON_AddNumberToObject(o, s->key, *(const uint32_t *)(const void *)field);
+		break;
+	case SETTING_CHOICE:
+		for (c = s->choices; c->name; c++)
+			if (c->value == *(const int *)(const void *)field)
+				break;
+		add_str(o, s->key, c->name);
+		break;
+	}
+}
+
+static void add_log_files(cJSON *o, const struct config *cfg)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, "log_files");
+
+	for (int i = 0; a && i < cfg->nlog_files; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(cfg->log_files[i]));
+}
+
+/* Each backend's settings, in their own object when the backend has a section. log_files goes
+ * after the first backend that takes logs, where it has always been printed. */
+static void add_backends(cJSON *o, const struct config *cfg)
+{
+	const struct backend *listed[BACKENDS_MAX];
+	int logs_added = 0;
+
+	backends_listed(listed);
+	for (int i = 0; i < nbackends; i++) {
+		const struct backend *b = listed[i];
+		const char *settings = config_backend_get(cfg, b);
+		cJSON *into = b->section ? cJSON_AddObjectToObject(o, b->section) : o;
+
+		for (int k = 0; into && k < b->nsettings; k++)
+			add_setting(into, &b->settings[k], settings + b->settings[k].offset);
+		if (b->takes_logs && !logs_added++)
+			add_log_files(o, cfg);
+	}
+	if (!logs_added)
+		add_log_files(o, cfg);
+}
+
 char *config_to_json(const struct config *cfg)
 {
-	cJSON *o = cJSON_CreateObject(), *pids, *ex, *x;
+	cJSON *o = cJSON_CreateObject(), *pids, *ex;
 	char *out = NULL;
 
 	if (!o)
@@ -117,42 +157,7 @@ char *config_to_json(const struct config *cfg)
 	cJSON_AddNumberToObject(o, "sampling_keep_slower_than", cfg->sampling.keep_slower_than_ms);
 	cJSON_AddNumberToObject(o, "flush_deadline", cfg->flush_deadline_s);
 	cJSON_AddNumberToObject(o, "export_queue_mb", cfg->export_queue_mb);
-	x = cJSON_AddObjectToObject(o, "xray");
-	if (x) {
-		cJSON_AddStringToObject(x, "mode", cfg->xray_api ? "api" : "daemon");
-		add_str(x, "endpoint", cfg->xray_endpoint);
-		add_str(x, "daemon_address", cfg->xray_daemon_address);
-	}
-	add_str(o, "rollbar_access_token", cfg->rollbar_access_token);
-	add_str(o, "rollbar_environment", cfg->rollbar_environment);
-	add_str(o, "rollbar_code_version", cfg->rollbar_code_version);
-	add_str(o, "rollbar_endpoint", cfg->rollbar_endpoint);
-	cJSON_AddNumberToObject(o, "rollbar_dedup_window", cfg->rollbar_dedup_window_s);
-	x = cJSON_AddObjectToObject(o, "cloudwatch");
-	if (x) {
-		add_str(x, "log_group", cfg->cw_log_group);
-		add_str(x, "log_stream", cfg->cw_log_stream);
-		add_str(x, "endpoint", cfg->cw_endpoint);
-		cJSON_AddNumberToObject(x, "emf_interval", cfg->emf_interval_s);
-		add_str(x, "emf_namespace", cfg->emf_namespace);
-	}
-	ex = cJSON_AddArrayToObject(o, "log_files");
-	for (int i = 0; ex && i < cfg->nlog_files; i++)
-		cJSON_AddItemToArray(ex, cJSON_CreateString(cfg->log_files[i]));
-	x = cJSON_AddObjectToObject(o, "honeycomb");
-	if (x) {
-		add_str(x, "api_key", cfg->honeycomb_api_key);
-		add_str(x, "dataset", cfg->honeycomb_dataset);
-		add_str(x, "endpoint", cfg->honeycomb_endpoint);
-	}
-	x = cJSON_AddObjectToObject(o, "otlp");
-	if (x) {
-		add_str(x, "endpoint", cfg->otlp_endpoint);
-		add_str(x, "traces_endpoint", cfg->otlp_traces_endpoint);
-		add_str(x, "logs_endpoint", cfg->otlp_logs_endpoint);
-		add_headers(x, cfg->otlp_headers);
-		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
-	}
+	add_backends(o, cfg);
 	cJSON_AddBoolToObject(o, "redis_redact_keys", cfg->redis_redact_keys);
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);

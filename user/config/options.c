@@ -7,14 +7,8 @@
 #include <string.h>
 
 #include "config/options.h"
-#include "export/rollbar/rollbar.h"
-#include "export/rollbar/rollbar_item.h"
-#include "export/xray/xray_addr.h"
-#include "lib/otel_kv.h"
+#include "export/backend.h"
 #include "pyspan_limits.h"
-
-static const char *const known_exports[] = {"stdout", "xray", "cloudwatch", "honeycomb", "otlp",
-						    "rollbar"};
 
 void options_defaults(struct config *cfg)
 {
@@ -25,14 +19,13 @@ void options_defaults(struct config *cfg)
 	cfg->sampling.rate = 1.0;
 	cfg->sampling.keep_errors = 1;
 	cfg->flush_deadline_s = 5;
-	cfg->rollbar_environment = ROLLBAR_ENVIRONMENT_DEFAULT;
-	cfg->rollbar_endpoint = ROLLBAR_ENDPOINT_DEFAULT;
-	cfg->rollbar_dedup_window_s = ROLLBAR_DEDUP_WINDOW_DEFAULT;
 	cfg->export_queue_mb = EXPORT_QUEUE_DEFAULT_MB;
-	cfg->emf_interval_s = 60;
-	cfg->emf_namespace = "pyspan";
 	cfg->metrics_address = "127.0.0.1";
 	cfg->exit_when_gone = -1;
+	for (int i = 0; i < nbackends; i++)
+		if (backends[i]->defaults)
+			memcpy(cfg->backend_settings[i].bytes, backends[i]->defaults,
+			       backends[i]->settings_size);
 }
 
 int cli_follows(const struct config *cfg)
@@ -76,9 +69,8 @@ static int parse_container(struct config *cfg, const char *name, const char *val
 	return add_follow(cfg->containers, &cfg->ncontainers, name, id, err, errlen);
 }
 
-/* A whole decimal number within [min, max]. */
-static int parse_uint(const char *name, const char *s, unsigned long min, unsigned long max,
-		      uint32_t *out, char *err, size_t errlen)
+int options_parse_uint(const char *name, const char *s, unsigned long min, unsigned long max,
+		       uint32_t *out, char *err, size_t errlen)
 {
 	char *end;
 	unsigned long v;
@@ -101,7 +93,7 @@ static int parse_uint(const char *name, const char *s, unsigned long min, unsign
 	return 0;
 }
 
-/* "stdout,xray": known names, each once, none empty. */
+/* "NAME,NAME": backends the registry knows, each once, none empty. */
 static int parse_exports(const char *name, const char *arg, struct config *cfg, char *err,
 			 size_t errlen)
 {
@@ -118,19 +110,14 @@ static int parse_exports(const char *name, const char *arg, struct config *cfg, 
 		return -1;
 	}
 	for (e = strtok_r(cfg->export_names, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
-		size_t k, n = sizeof(known_exports) / sizeof(known_exports[0]);
-
-		for (k = 0; k < n; k++)
-			if (strcmp(e, known_exports[k]) == 0)
-				break;
-		if (k == n) {
-			char known[128];
+		if (!backend_find(e)) {
+			char known[256];
 			size_t off = 0;
 
 			known[0] = '\0';
-			for (k = 0; k < n && off < sizeof(known); k++)
+			for (int k = 0; k < nbackends && off < sizeof(known); k++)
 				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
-							k ? ", " : "", known_exports[k]);
+							k ? ", " : "", backends[k]->name);
 			snprintf(err, errlen, "unknown exporter '%s' in %s (known: %s)", e, name,
 				 known);
 			return -1;
@@ -150,16 +137,6 @@ static int parse_exports(const char *name, const char *arg, struct config *cfg, 
 	return 0;
 }
 
-/* Characters in UTF-8, for the limits Rollbar states in characters. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 static int not_empty(const char *name, const char *value, const char *what, char *err,
 		     size_t errlen)
 {
@@ -167,35 +144,6 @@ static int not_empty(const char *name, const char *value, const char *what, char
 		return 0;
 	snprintf(err, errlen, "%s %s", name, what);
 	return -1;
-}
-
-/* CloudWatch's rules for names (CreateLogGroup and CreateLogStream in
- * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/), so a typo fails at start, not at the first send. */
-static int check_log_group(const char *name, const char *v, char *err, size_t errlen)
-{
-	size_t n = strlen(v);
-
-	if (n < 1 || n > 512 || strspn(v, "._-/#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				 "0123456789") != n || strncmp(v, "aws/", 4) == 0) {
-		snprintf(err, errlen,
-			 "%s takes 1-512 characters from A-Z a-z 0-9 . - _ / # (not starting with "
-			 "aws/), not '%s'",
-			 name, v);
-		return -1;
-	}
-	return 0;
-}
-
-static int check_log_stream(const char *name, const char *v, char *err, size_t errlen)
-{
-	size_t n = strlen(v);
-
-	if (n < 1 || n > 512 || strpbrk(v, ":*")) {
-		snprintf(err, errlen, "%s takes 1-512 characters without ':' or '*', not '%s'", name,
-			 v);
-		return -1;
-	}
-	return 0;
 }
 
 /* "GLOB[,GLOB...]" appended to the patterns: none empty, within the bounds. */
@@ -225,16 +173,6 @@ static int add_log_files(struct config *cfg, const char *name, const char *value
 		}
 		cfg->log_files[cfg->nlog_files++] = g;
 	}
-	return 0;
-}
-
-static int url(const char *name, const char *value, const char **out, char *err, size_t errlen)
-{
-	if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
-		snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name, value);
-		return -1;
-	}
-	*out = value;
 	return 0;
 }
 
@@ -292,7 +230,7 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 			snprintf(err, errlen, "at most %d pids", CLI_MAX_PIDS);
 			return -1;
 		}
-		if (parse_uint(name, value, 1, UINT32_MAX, &cfg->pids[cfg->npids], err, errlen))
+		if (options_parse_uint(name, value, 1, UINT32_MAX, &cfg->pids[cfg->npids], err, errlen))
 			return -1;
 		cfg->npids++;
 		return 0;
@@ -307,9 +245,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		cfg->service_version = value;
 		return 0;
 	case OPTION_CAPTURE_BYTES:
-		return parse_uint(name, value, 64, CAPTURE_MAX, &cfg->capture_bytes, err, errlen);
+		return options_parse_uint(name, value, 64, CAPTURE_MAX, &cfg->capture_bytes, err, errlen);
 	case OPTION_RINGBUF_MB:
-		if (parse_uint(name, value, 1, 1024, &cfg->ringbuf_mb, err, errlen))
+		if (options_parse_uint(name, value, 1, 1024, &cfg->ringbuf_mb, err, errlen))
 			return -1;
 		if (cfg->ringbuf_mb & (cfg->ringbuf_mb - 1)) {
 			snprintf(err, errlen, "%s must be a power of two, not %s", name, value);
@@ -340,7 +278,7 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		cfg->sampling.keep_errors = strcmp(value, "0") != 0;
 		return 0;
 	case OPTION_SAMPLING_KEEP_SLOWER_THAN:
-		return parse_uint(name, value, 0, 3600000, &cfg->sampling.keep_slower_than_ms, err,
+		return options_parse_uint(name, value, 0, 3600000, &cfg->sampling.keep_slower_than_ms, err,
 				  errlen);
 	case OPTION_VERBOSE:
 		cfg->verbose = strcmp(value, "0") != 0;
@@ -369,9 +307,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		return 0;
 	}
 	case OPTION_STATS:
-		return parse_uint(name, value, 0, 86400, &cfg->stats_interval_s, err, errlen);
+		return options_parse_uint(name, value, 0, 86400, &cfg->stats_interval_s, err, errlen);
 	case OPTION_METRICS_PORT:
-		return parse_uint(name, value, 0, 65535, &cfg->metrics_port, err, errlen);
+		return options_parse_uint(name, value, 0, 65535, &cfg->metrics_port, err, errlen);
 	case OPTION_METRICS_ADDRESS: {
 		struct in_addr a4;
 		struct in6_addr a6;
@@ -388,129 +326,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 		cfg->redis_redact_keys = strcmp(value, "0") != 0;
 		return 0;
 	case OPTION_FLUSH_DEADLINE:
-		return parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
+		return options_parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
 	case OPTION_EXPORT_QUEUE_MB:
-		return parse_uint(name, value, 1, 4096, &cfg->export_queue_mb, err, errlen);
-	case OPTION_XRAY_MODE:
-		if (strcmp(value, "api") == 0) {
-			cfg->xray_api = 1;
-		} else if (strcmp(value, "daemon") == 0) {
-			cfg->xray_api = 0;
-		} else {
-			snprintf(err, errlen, "%s takes daemon or api, not '%s'", name, value);
-			return -1;
-		}
-		return 0;
-	case OPTION_XRAY_ENDPOINT:
-		return url(name, value, &cfg->xray_endpoint, err, errlen);
-	case OPTION_HONEYCOMB_API_KEY:
-		/* Never quoted back: it is a credential. */
-		if (not_empty(name, value, "must not be empty", err, errlen))
-			return -1;
-		if (strpbrk(value, "\r\n")) {
-			snprintf(err, errlen, "%s must not hold a line break", name);
-			return -1;
-		}
-		cfg->honeycomb_api_key = value;
-		return 0;
-	case OPTION_HONEYCOMB_DATASET:
-		if (not_empty(name, value, "must not be empty", err, errlen))
-			return -1;
-		if (strchr(value, '/')) {
-			snprintf(err, errlen, "%s must not contain '/', not '%s'", name, value);
-			return -1;
-		}
-		cfg->honeycomb_dataset = value;
-		return 0;
-	case OPTION_HONEYCOMB_ENDPOINT:
-		return url(name, value, &cfg->honeycomb_endpoint, err, errlen);
-	case OPTION_OTLP_ENDPOINT:
-		return url(name, value, &cfg->otlp_endpoint, err, errlen);
-	case OPTION_OTLP_TRACES_ENDPOINT:
-		return url(name, value, &cfg->otlp_traces_endpoint, err, errlen);
-	case OPTION_OTLP_LOGS_ENDPOINT:
-		return url(name, value, &cfg->otlp_logs_endpoint, err, errlen);
-	case OPTION_OTLP_HEADERS: {
-		struct otel_kv kv[OTEL_HEADERS_MAX];
-		char why[256];
-
-		if (otel_kv_parse(value, kv, OTEL_HEADERS_MAX, 1, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", name, why);
-			return -1;
-		}
-		cfg->otlp_headers = value;
-		return 0;
-	}
-	case OPTION_OTLP_COMPRESSION:
-		if (strcmp(value, "gzip") == 0) {
-			cfg->otlp_gzip = 1;
-		} else if (strcmp(value, "none") == 0) {
-			cfg->otlp_gzip = 0;
-		} else {
-			snprintf(err, errlen, "%s takes gzip or none, not '%s'", name, value);
-			return -1;
-		}
-		return 0;
-	case OPTION_ROLLBAR_ACCESS_TOKEN:
-		/* The value is a secret: the message never repeats it. */
-		if (!rollbar_token_ok(value)) {
-			snprintf(err, errlen,
-				 "%s must be a Rollbar access token (visible ASCII, no spaces, at "
-				 "most 128 characters)",
-				 name);
-			return -1;
-		}
-		cfg->rollbar_access_token = value;
-		return 0;
-	case OPTION_ROLLBAR_ENVIRONMENT:
-		if (not_empty(name, value, "must not be empty", err, errlen))
-			return -1;
-		if (utf8_chars(value) > ROLLBAR_ENVIRONMENT_MAX) {
-			snprintf(err, errlen, "%s must be at most %d characters", name,
-				 ROLLBAR_ENVIRONMENT_MAX);
-			return -1;
-		}
-		cfg->rollbar_environment = value;
-		return 0;
-	case OPTION_ROLLBAR_CODE_VERSION:
-		if (not_empty(name, value, "must not be empty", err, errlen))
-			return -1;
-		if (utf8_chars(value) > ROLLBAR_CODE_VERSION_MAX) {
-			snprintf(err, errlen, "%s must be at most %d characters (a git SHA fits), "
-					      "not '%s'", name, ROLLBAR_CODE_VERSION_MAX, value);
-			return -1;
-		}
-		cfg->rollbar_code_version = value;
-		return 0;
-	case OPTION_ROLLBAR_ENDPOINT:
-		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
-			snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name,
-				 value);
-			return -1;
-		}
-		cfg->rollbar_endpoint = value;
-		return 0;
-	case OPTION_ROLLBAR_DEDUP_WINDOW:
-		return parse_uint(name, value, 0, 86400, &cfg->rollbar_dedup_window_s, err,
-				  errlen);
-	case OPTION_CW_LOG_GROUP:
-		if (check_log_group(name, value, err, errlen))
-			return -1;
-		cfg->cw_log_group = value;
-		return 0;
-	case OPTION_CW_LOG_STREAM:
-		if (check_log_stream(name, value, err, errlen))
-			return -1;
-		cfg->cw_log_stream = value;
-		return 0;
-	case OPTION_CW_ENDPOINT:
-		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
-			snprintf(err, errlen, "%s takes an http:// or https:// URL, not '%s'", name,
-				 value);
-			return -1;
-		}
-		cfg->cw_endpoint = value;
-		return 0;
+		return options_parse_uint(name, value, 1, 4096, &cfg->export_queue_mb, err, errlen);
 	case OPTION_COMM:
 		if (not_empty(name, value, "must not be empty", err, errlen))
 			return -1;
@@ -542,33 +360,8 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 	case OPTION_EXIT_WHEN_GONE:
 		cfg->exit_when_gone = strcmp(value, "0") != 0;
 		return 0;
-	case OPTION_EMF_INTERVAL:
-		return parse_uint(name, value, 0, 3600, &cfg->emf_interval_s, err, errlen);
-	case OPTION_EMF_NAMESPACE: {
-		size_t n = strlen(value);
-
-		if (n < 1 || n > 255 || strchr(value, ':')) {
-			snprintf(err, errlen, "%s takes 1-255 characters without ':', not '%s'", name,
-				 value);
-			return -1;
-		}
-		cfg->emf_namespace = value;
-		return 0;
-	}
 	case OPTION_LOG_FILES:
 		return add_log_files(cfg, name, value, err, errlen);
-	case OPTION_XRAY_DAEMON_ADDRESS: {
-		struct xray_addr a;
-
-		if (xray_addr_parse(value, &a)) {
-			snprintf(err, errlen,
-				 "%s takes host:port or 'tcp:host:port udp:host:port', not '%s'",
-				 name, value);
-			return -1;
-		}
-		cfg->xray_daemon_address = value;
-		return 0;
-	}
 	}
 	snprintf(err, errlen, "%s: unknown setting", name);
 	return -1;

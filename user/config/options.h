@@ -14,20 +14,12 @@ enum option_id {
 	OPTION_CAPTURE_BYTES,
 	OPTION_RINGBUF_MB,
 	OPTION_RECORD,
-	OPTION_EXPORT, /* "stdout,xray" */
+	OPTION_EXPORT, /* backend names, comma-separated */
 	OPTION_SAMPLING,
 	OPTION_SAMPLING_KEEP_ERRORS, /* "1" or "0" */
 	OPTION_SAMPLING_KEEP_SLOWER_THAN, /* milliseconds, 0 for none */
 	OPTION_FLUSH_DEADLINE,
 	OPTION_EXPORT_QUEUE_MB,
-	OPTION_XRAY_MODE,
-	OPTION_XRAY_ENDPOINT,
-	OPTION_XRAY_DAEMON_ADDRESS,
-	OPTION_CW_LOG_GROUP,
-	OPTION_CW_LOG_STREAM,
-	OPTION_CW_ENDPOINT,
-	OPTION_EMF_INTERVAL,
-	OPTION_EMF_NAMESPACE,
 	OPTION_LOG_FILES, /* appends a comma list of glob patterns */
 	OPTION_VERBOSE, /* "1" or "0" */
 	OPTION_COMM,    /* each appends one value */
@@ -35,19 +27,6 @@ enum option_id {
 	OPTION_CGROUP,
 	OPTION_CONTAINER,
 	OPTION_EXIT_WHEN_GONE, /* "1" or "0" */
-	OPTION_ROLLBAR_ACCESS_TOKEN,
-	OPTION_ROLLBAR_ENVIRONMENT,
-	OPTION_ROLLBAR_CODE_VERSION,
-	OPTION_ROLLBAR_ENDPOINT,
-	OPTION_ROLLBAR_DEDUP_WINDOW,
-	OPTION_HONEYCOMB_API_KEY,
-	OPTION_HONEYCOMB_DATASET,
-	OPTION_HONEYCOMB_ENDPOINT,
-	OPTION_OTLP_ENDPOINT,
-	OPTION_OTLP_TRACES_ENDPOINT,
-	OPTION_OTLP_LOGS_ENDPOINT,
-	OPTION_OTLP_HEADERS,
-	OPTION_OTLP_COMPRESSION, /* "gzip" or "none" */
 	OPTION_REDACT_HEADERS, /* appends "Name,Name" */
 	OPTION_QUERY_ALLOW,    /* appends "key,key" */
 	OPTION_REDACT_PATTERN, /* appends one regex */
@@ -65,5 +44,30 @@ void options_defaults(struct config *cfg);
  */
 int options_set(struct config *cfg, enum option_id id, const char *name, const char *value,
 		char *err, size_t errlen);
+
+/* A whole decimal number within [min, max] into *out, or -1 with a sentence naming name. */
+int options_parse_uint(const char *name, const char *s, unsigned long min, unsigned long max,
+		       uint32_t *out, char *err, size_t errlen);
+
+/* A backend's own settings in cfg: the options struct its open function takes. */
+void *config_backend(struct config *cfg, const struct backend *b);
+const void *config_backend_get(const struct config *cfg, const struct backend *b);
+
+/* Check value as backend b's setting s says and store it, as given from where; the same
+ * sentences in err as options_set. */
+int options_set_backend(struct config *cfg, const struct backend *b, const struct backend_setting *s,
+			enum config_from from, const char *name, const char *value, char *err,
+			size_t errlen);
+
+/* Store a string setting of backend b unchecked (a variable its backend checks when it opens;
+ * NULL to unset it). */
+void options_take_backend(struct config *cfg, const struct backend *b,
+			  const struct backend_setting *s, enum config_from from, const char *value);
+
+/* Settings given from where clear the settings they outrank that were given lower down. */
+void options_outrank(struct config *cfg, enum config_from from);
+
+/* The backends --export names that lack a setting they require: one sentence in err. */
+int options_check_required(const struct config *cfg, char *err, size_t errlen);
 
 #endif

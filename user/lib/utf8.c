@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Cutting UTF-8 text to a number of characters without splitting a character. */
+/* Counting and cutting UTF-8 text by characters, never splitting a character. */
 #include <string.h>
 
 #include "lib/utf8.h"
@@ -22,4 +22,13 @@ void utf8_cut_chars(const char *in, size_t max_chars, char *out, size_t outlen)
 		i--;
 	memcpy(out, in, i);
 	out[i] = '\0';
+}
+
+size_t utf8_count_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
 }

@@ -457,40 +457,47 @@ static int batch_send(struct delivery *d, struct batch *b)
 	return 0;
 }
 
-/* "HTTP 400 InvalidRequestException: bad segments" from the usual JSON error bodies, else
- * the start of the body on one line. */
-static void answer_text(const struct http_response *r, char *out, size_t n)
+/* The words of a JSON error body: "message", else "error" (Honeycomb's, Rollbar's, OTLP's). */
+static void json_error_of(const char *body, char *code, size_t cn, char *msg, size_t mn)
 {
-	cJSON *j = r->body_len ? cJSON_Parse(r->body) : NULL;
-	cJSON *t = cJSON_GetObjectItem(j, "__type");
+	cJSON *j = cJSON_Parse(body);
 	cJSON *m = cJSON_GetObjectItem(j, "message");
+
+	if (!cJSON_IsString(m))
+		m = cJSON_GetObjectItem(j, "error");
+	snprintf(code, cn, "%s", "");
+	snprintf(msg, mn, "%s", cJSON_IsString(m) ? m->valuestring : "");
+	cJSON_Delete(j);
+}
+
+/* "HTTP 400 InvalidRequestException: bad segments" from the error body as the backend reads
+ * it, else the start of the body on one line. */
+static void answer_text(const struct delivery *d, const struct http_response *r, char *out,
+			size_t n)
+{
+	char code[128], msg[256];
 	size_t off;
 
 	if (r->error) {
 		snprintf(out, n, "%s", r->error);
-		cJSON_Delete(j);
 		return;
 	}
-	if (!cJSON_IsString(m))
-		m = cJSON_GetObjectItem(j, "Message");
-	if (!cJSON_IsString(m))
-		m = cJSON_GetObjectItem(j, "error");
 	off = (size_t)snprintf(out, n, "HTTP %ld", r->status);
-	if (off >= n) {
-		cJSON_Delete(j);
+	if (off >= n)
 		return;
-	}
-	if (cJSON_IsString(t) || cJSON_IsString(m)) {
-		snprintf(out + off, n - off, " %s%s%.200s", cJSON_IsString(t) ? t->valuestring : "",
-			 cJSON_IsString(t) && cJSON_IsString(m) ? ": " : "",
-			 cJSON_IsString(m) ? m->valuestring : "");
+	code[0] = msg[0] = '\0';
+	if (r->body_len)
+		(d->ops.error_of ? d->ops.error_of : json_error_of)(r->body, code, sizeof(code), msg,
+								    sizeof(msg));
+	if (code[0] || msg[0]) {
+		snprintf(out + off, n - off, " %.60s%s%.200s", code, code[0] && msg[0] ? ": " : "",
+			 msg);
 	} else if (r->body_len) {
 		snprintf(out + off, n - off, " %.160s", r->body);
 		for (char *p = out + off; *p; p++)
 			if (*p == '\r' || *p == '\n' || *p == '\t')
 				*p = ' ';
 	}
-	cJSON_Delete(j);
 }
 
 static void on_done(void *arg, const struct http_response *r)
@@ -538,7 +545,7 @@ static void on_done(void *arg, const struct http_response *r)
 	if (out != stack_out)
 		free(out);
 	if (nretry || ngiveup || nrefused)
-		answer_text(r, why, sizeof(why));
+		answer_text(d, r, why, sizeof(why));
 	if (nrefused && logline_due(&d->refused, (uint64_t)nrefused)) {
 		logline_more(&d->refused, more, sizeof(more));
 		log_msg("%s: the backend refused %d items: %s; not retried, counted as dropped%s",

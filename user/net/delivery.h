@@ -62,6 +62,10 @@ struct delivery_ops {
 	void (*result)(void *ctx, struct delivery_item **items, int n,
 		       const struct http_response *r, enum delivery_outcome *out,
 		       double *retry_after_s);
+	/* The backend's error code and message in a failed answer's body, for the queue's log
+	 * lines ("HTTP 400 CODE: message"); empty strings for what it lacks. May be NULL to take
+	 * a JSON body's "message", else its "error". */
+	void (*error_of)(const char *body, char *code, size_t cn, char *msg, size_t mn);
 };
 
 /* The default verdict: 2xx sent; transport errors, 408, 429 and 5xx retried (honouring

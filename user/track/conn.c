@@ -10,9 +10,6 @@
 #include "track/client_calls.h"
 #include "track/conn.h"
 #include "track/http_server.h"
-#include "track/log_files.h"
-#include "track/log_lines.h"
-#include "track/proc_output.h"
 
 /* Data events on a connection of unknown protocol before pyspan stops looking at it. A
  * keep-alive connection that existed before attach may start mid-message. */
@@ -159,18 +156,6 @@ void conn_on_data(const struct ev_data *e)
 
 	stats.data_events++;
 	stats.data_bytes += total;
-	/* stdout and stderr carry the service's own log, whether a pipe, a file or a socket
-	 * (journald's stream socket): tracebacks are looked for there. */
-	if (e->dir == DIR_EGRESS && (e->h.fd == 1 || e->h.fd == 2)) {
-		proc_output_on_write(e);
-		if (log_lines_enabled)
-			log_lines_on_write(e, e->h.fd == 1 ? LOGREC_STDOUT : LOGREC_STDERR,
-					   e->h.fd == 1 ? "stdout" : "stderr");
-	} else if (e->conn_id == 0 && e->dir == DIR_EGRESS && log_lines_enabled) {
-		log_files_on_write(e);
-	}
-	if (e->conn_id == 0)
-		return;
 	if (!c) {
 		/* The open event was lost (ring buffer full): the addresses are unknown, the
 		 * bytes are still worth reading. */

@@ -50,6 +50,7 @@ void conn_fini(void);
 
 void conn_on_open(const struct ev_conn *e);
 void conn_on_close(const struct ev_conn *e);
+/* Bytes moved on a socket (conn_id != 0): the connection's protocol reads them. */
 void conn_on_data(const struct ev_data *e);
 /* Forget every connection of a process that exited; calls fn for each so the caller can
  * clear BPF-side state too. */

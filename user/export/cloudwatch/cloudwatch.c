@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "net/aws/aws_creds.h"
 #include "net/aws/aws_endpoint.h"
+#include "net/aws/aws_error.h"
 #include "net/aws/sigv4.h"
 #include "net/http.h"
 #include "proto/pytraceback.h"
@@ -294,23 +295,6 @@ char *cw_put_body(const char *group, const char *stream, struct delivery_item **
 	return print_free(o);
 }
 
-void cw_error_of(const char *body, char *code, size_t cn, char *msg, size_t mn)
-{
-	cJSON *j = body ? cJSON_Parse(body) : NULL;
-	cJSON *t = cJSON_GetObjectItem(j, "__type"), *m = cJSON_GetObjectItem(j, "message");
-	const char *c = cJSON_IsString(t) ? t->valuestring : "", *hash = strchr(c, '#');
-	size_t len;
-
-	if (!m)
-		m = cJSON_GetObjectItem(j, "Message");
-	if (hash)
-		c = hash + 1;
-	len = strcspn(c, ":");
-	snprintf(code, cn, "%.*s", (int)len, c);
-	snprintf(msg, mn, "%s", cJSON_IsString(m) ? m->valuestring : "");
-	cJSON_Delete(j);
-}
-
 /* Sign a JSON 1.1 call; headers go into h (values stored in store). */
 struct signed_call {
 	char date[17];
@@ -370,7 +354,8 @@ static void on_created(void *arg, const struct http_response *r)
 	char code[128], msg[300];
 	int group = c->create_is_group;
 
-	cw_error_of(r->body, code, sizeof(code), msg, sizeof(msg));
+	aws_error_of(r->body, code, sizeof(code), msg, sizeof(msg));
+	aws_error_name(code);
 	if (!r->error && (r->status / 100 == 2 || !strcmp(code, "ResourceAlreadyExistsException"))) {
 		c->created += r->status / 100 == 2;
 		if (group) {
@@ -495,7 +480,8 @@ static void result(void *ctx, struct delivery_item **items, int n, const struct 
 		judge_accepted(c, n, r->body, out);
 		return;
 	}
-	cw_error_of(r->body, code, sizeof(code), msg, sizeof(msg));
+	aws_error_of(r->body, code, sizeof(code), msg, sizeof(msg));
+	aws_error_name(code);
 	if (!strcmp(code, "ResourceNotFoundException")) {
 		if (c->res == RES_READY)
 			c->res = RES_CREATE_GROUP;
@@ -662,7 +648,9 @@ static void describe(struct exporter *ex, char *buf, size_t len)
 
 struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 {
-	static const struct delivery_ops ops = { build, result };
+	static const struct delivery_ops ops = { .build = build,
+						 .result = result,
+						 .error_of = aws_error_of };
 	struct cw *c = calloc(1, sizeof(*c));
 	struct delivery_limits l;
 	const char *ep = o->endpoint;
@@ -687,8 +675,8 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 		snprintf(c->stream, sizeof(c->stream), "%s-%d", hostname, (int)getpid());
 	}
 	if (aws_region(c->region)) {
-		fprintf(stderr, "pyspan: --export cloudwatch needs a region: set AWS_REGION (or "
-				"AWS_DEFAULT_REGION, or region in the AWS config file)\n");
+		log_msg("--export cloudwatch needs a region: set AWS_REGION (or "
+			"AWS_DEFAULT_REGION, or region in the AWS config file)");
 		goto fail;
 	}
 	if (!ep || !ep[0])
@@ -700,7 +688,7 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 		ep = def;
 	}
 	if (aws_endpoint_parse(&c->ep, ep, "/")) {
-		fprintf(stderr, "pyspan: the CloudWatch Logs endpoint '%s' is not a URL\n", ep);
+		log_msg("the CloudWatch Logs endpoint '%s' is not a URL", ep);
 		goto fail;
 	}
 	if (o->emf_interval_s) {
@@ -716,12 +704,12 @@ struct exporter *export_cloudwatch_new(const struct cloudwatch_opts *o)
 	cw_limits(&l);
 	c->q = delivery_new("cloudwatch", &l, &ops, c, &c->ex.counts);
 	if (!c->q) {
-		fprintf(stderr, "pyspan: libcurl could not start\n");
+		log_msg("libcurl could not start");
 		goto fail;
 	}
 	return &c->ex;
 oom:
-	fprintf(stderr, "pyspan: out of memory\n");
+	log_msg("out of memory");
 fail:
 	aws_creds_provider_free(c->creds);
 	emf_free(c->emf);

@@ -44,7 +44,5 @@ char *cw_request_message(const struct span *s);
 char *cw_log_message(const struct log_record *r);
 /* The PutLogEvents body for items (messages as data, timestamps as key). */
 char *cw_put_body(const char *group, const char *stream, struct delivery_item **items, int n);
-/* The error code of a JSON 1.1 error answer, "ns#Code:extra" cut to "Code"; message too. */
-void cw_error_of(const char *body, char *code, size_t cn, char *msg, size_t mn);
 
 #endif

@@ -179,7 +179,8 @@ void honeycomb_result(void *ctx, struct delivery_item **items, int n,
 		out[i] = v;
 }
 
-static const struct delivery_ops ops = { honeycomb_build, honeycomb_result };
+static const struct delivery_ops ops = { .build = honeycomb_build,
+					 .result = honeycomb_result };
 
 static struct dataset_queue *queue_for(struct hny *h, const char *dataset)
 {
@@ -290,32 +291,32 @@ struct exporter *export_honeycomb_new(const struct honeycomb_opts *o)
 	int nres = 0;
 
 	if (!o->api_key || !o->api_key[0]) {
-		fprintf(stderr, "pyspan: --export honeycomb needs an API key: set "
-				"HONEYCOMB_API_KEY (or honeycomb.api_key in the config file)\n");
+		log_msg("--export honeycomb needs an API key: set "
+			"HONEYCOMB_API_KEY (or honeycomb.api_key in the config file)");
 		return NULL;
 	}
 	if (strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8)) {
-		fprintf(stderr, "pyspan: the Honeycomb endpoint (HONEYCOMB_API_ENDPOINT) takes an "
-				"http:// or https:// URL, not '%s'\n", ep);
+		log_msg("the Honeycomb endpoint (HONEYCOMB_API_ENDPOINT) takes an "
+			"http:// or https:// URL, not '%s'", ep);
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		fprintf(stderr, "pyspan: out of memory\n");
+		log_msg("out of memory");
 		return NULL;
 	}
 	if (o->resource_attributes) {
 		nres = otel_kv_parse(o->resource_attributes, h->resource, OTEL_KV_MAX, 0, err,
 				     sizeof(err));
 		if (nres < 0) {
-			fprintf(stderr, "pyspan: OTEL_RESOURCE_ATTRIBUTES: %s\n", err);
+			log_msg("OTEL_RESOURCE_ATTRIBUTES: %s", err);
 			free(h);
 			return NULL;
 		}
 	}
 	if (strlen(o->api_key) >= sizeof(h->key) || strpbrk(o->api_key, "\r\n")) {
-		fprintf(stderr, "pyspan: the Honeycomb API key is not a key (too long, or holds a "
-				"line break)\n");
+		log_msg("the Honeycomb API key is not a key (too long, or holds a "
+			"line break)");
 		free(h);
 		return NULL;
 	}
@@ -323,9 +324,9 @@ struct exporter *export_honeycomb_new(const struct honeycomb_opts *o)
 	h->classic = hny_key_is_classic(h->key);
 	if (h->classic) {
 		if (!o->dataset || !o->dataset[0]) {
-			fprintf(stderr, "pyspan: a Honeycomb classic API key needs a dataset: set "
-					"--honeycomb-dataset, HONEYCOMB_DATASET or "
-					"honeycomb.dataset in the config file\n");
+			log_msg("a Honeycomb classic API key needs a dataset: set "
+				"--honeycomb-dataset, HONEYCOMB_DATASET or "
+				"honeycomb.dataset in the config file");
 			free(h);
 			return NULL;
 		}
@@ -351,7 +352,7 @@ struct exporter *export_honeycomb_new(const struct honeycomb_opts *o)
 	h->ex.describe = hny_describe;
 	/* A classic key's one queue exists from the start, so libcurl problems show now. */
 	if (h->classic && !queue_for(h, h->dataset)) {
-		fprintf(stderr, "pyspan: libcurl could not start\n");
+		log_msg("libcurl could not start");
 		free(h);
 		return NULL;
 	}

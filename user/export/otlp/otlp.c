@@ -145,7 +145,7 @@ void otlp_result(void *ctx, struct delivery_item **items, int n, const struct ht
 		out[i] = v;
 }
 
-static const struct delivery_ops ops = { otlp_build, otlp_result };
+static const struct delivery_ops ops = { .build = otlp_build, .result = otlp_result };
 
 static const char *resource_for(struct otlp *o, const char *service, uint32_t pid)
 {
@@ -256,13 +256,13 @@ struct exporter *export_otlp_new(const struct otlp_opts *opt)
 	int n;
 
 	if (!o) {
-		fprintf(stderr, "pyspan: out of memory\n");
+		log_msg("out of memory");
 		return NULL;
 	}
 	if (opt->headers) {
 		n = otel_kv_parse(opt->headers, o->headers, OTEL_HEADERS_MAX, 1, err, sizeof(err));
 		if (n < 0) {
-			fprintf(stderr, "pyspan: OTEL_EXPORTER_OTLP_HEADERS: %s\n", err);
+			log_msg("OTEL_EXPORTER_OTLP_HEADERS: %s", err);
 			goto fail;
 		}
 		o->nheaders = n;
@@ -271,7 +271,7 @@ struct exporter *export_otlp_new(const struct otlp_opts *opt)
 		n = otel_kv_parse(opt->resource_attributes, o->resource, OTEL_KV_MAX, 0, err,
 				  sizeof(err));
 		if (n < 0) {
-			fprintf(stderr, "pyspan: OTEL_RESOURCE_ATTRIBUTES: %s\n", err);
+			log_msg("OTEL_RESOURCE_ATTRIBUTES: %s", err);
 			goto fail;
 		}
 		o->ro.extra = o->resource;
@@ -285,8 +285,8 @@ struct exporter *export_otlp_new(const struct otlp_opts *opt)
 	otlp_signal_url(opt->endpoint, opt->logs_endpoint, OTLP_LOGS, o->logs.url,
 			sizeof(o->logs.url));
 	if (!is_url(o->traces.url) || !is_url(o->logs.url)) {
-		fprintf(stderr, "pyspan: the OTLP endpoint takes an http:// or https:// URL, not "
-				"'%s'\n", is_url(o->traces.url) ? o->logs.url : o->traces.url);
+		log_msg("the OTLP endpoint takes an http:// or https:// URL, not "
+			"'%s'", is_url(o->traces.url) ? o->logs.url : o->traces.url);
 		goto fail;
 	}
 	o->gzip = opt->gzip;
@@ -304,7 +304,7 @@ struct exporter *export_otlp_new(const struct otlp_opts *opt)
 	o->traces.d = delivery_new("otlp traces", &l, &ops, &o->traces, &o->ex.counts);
 	o->logs.d = delivery_new("otlp logs", &l, &ops, &o->logs, &o->ex.counts);
 	if (!o->traces.d || !o->logs.d) {
-		fprintf(stderr, "pyspan: libcurl could not start\n");
+		log_msg("libcurl could not start");
 		delivery_free(o->traces.d);
 		delivery_free(o->logs.d);
 		goto fail;

@@ -288,27 +288,27 @@ static void rollbar_close(struct exporter *ex)
 
 struct exporter *export_rollbar_new(const struct rollbar_opts *o)
 {
-	static const struct delivery_ops ops = { build, result };
+	static const struct delivery_ops ops = { .build = build, .result = result };
 	struct delivery_limits l;
 	struct rollbar *r;
 	const char *ep = o->endpoint && o->endpoint[0] ? o->endpoint : ROLLBAR_ENDPOINT_DEFAULT;
 	size_t el = strlen(ep);
 
 	if (!o->access_token || !o->access_token[0]) {
-		fprintf(stderr, "pyspan: --export rollbar needs an access token: set "
-				"ROLLBAR_ACCESS_TOKEN or \"rollbar_access_token\" in the config "
-				"file\n");
+		log_msg("--export rollbar needs an access token: set "
+			"ROLLBAR_ACCESS_TOKEN or \"rollbar_access_token\" in the config "
+			"file");
 		return NULL;
 	}
 	/* The environment is checked here, where it is used; the token is never printed. */
 	if (!rollbar_token_ok(o->access_token)) {
-		fprintf(stderr, "pyspan: ROLLBAR_ACCESS_TOKEN must be a Rollbar access token "
-				"(visible ASCII, no spaces, at most 128 characters)\n");
+		log_msg("ROLLBAR_ACCESS_TOKEN must be a Rollbar access token "
+			"(visible ASCII, no spaces, at most 128 characters)");
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		fprintf(stderr, "pyspan: out of memory\n");
+		log_msg("out of memory");
 		return NULL;
 	}
 	r->ex.name = "rollbar";
@@ -344,7 +344,7 @@ struct exporter *export_rollbar_new(const struct rollbar_opts *o)
 	r->dedup = rollbar_dedup_new(o->dedup_window_s);
 	r->q = r->dedup ? delivery_new("rollbar", &l, &ops, r, &r->ex.counts) : NULL;
 	if (!r->q) {
-		fprintf(stderr, "pyspan: rollbar: out of memory, or libcurl could not start\n");
+		log_msg("rollbar: out of memory, or libcurl could not start");
 		rollbar_dedup_free(r->dedup);
 		free(r);
 		return NULL;

@@ -297,8 +297,8 @@ struct exporter *export_xray_new(const struct xray_opts *o)
 						  : getenv("AWS_XRAY_DAEMON_ADDRESS");
 
 		if (xray_addr_parse(v && v[0] ? v : XRAY_DAEMON_DEFAULT, &x->addr)) {
-			fprintf(stderr, "pyspan: AWS_XRAY_DAEMON_ADDRESS '%s' is not host:port nor "
-					"'tcp:host:port udp:host:port'\n", v);
+			log_msg("AWS_XRAY_DAEMON_ADDRESS '%s' is not host:port nor "
+				"'tcp:host:port udp:host:port'", v);
 			free(x);
 			return NULL;
 		}

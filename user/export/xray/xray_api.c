@@ -10,6 +10,7 @@
 #include "lib/log.h"
 #include "net/aws/aws_creds.h"
 #include "net/aws/aws_endpoint.h"
+#include "net/aws/aws_error.h"
 #include "net/aws/sigv4.h"
 #include "net/delivery.h"
 
@@ -182,7 +183,9 @@ int xray_api_describe(struct xray_api *c, char *buf, size_t len)
 
 struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
 {
-	static const struct delivery_ops ops = { build, result };
+	static const struct delivery_ops ops = { .build = build,
+						 .result = result,
+						 .error_of = aws_error_of };
 	struct xray_api *c = calloc(1, sizeof(*c));
 	struct delivery_limits l;
 	const char *ep = o->endpoint;
@@ -192,8 +195,8 @@ struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
 		return NULL;
 	c->ex = ex;
 	if (aws_region(c->region)) {
-		fprintf(stderr, "pyspan: --xray-mode api needs a region: set AWS_REGION (or "
-				"AWS_DEFAULT_REGION, or region in the AWS config file)\n");
+		log_msg("--xray-mode api needs a region: set AWS_REGION (or "
+			"AWS_DEFAULT_REGION, or region in the AWS config file)");
 		free(c);
 		return NULL;
 	}
@@ -206,13 +209,13 @@ struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
 		ep = def;
 	}
 	if (aws_endpoint_parse(&c->ep, ep, "/TraceSegments")) {
-		fprintf(stderr, "pyspan: the X-Ray endpoint '%s' is not a URL\n", ep);
+		log_msg("the X-Ray endpoint '%s' is not a URL", ep);
 		free(c);
 		return NULL;
 	}
 	c->creds = aws_creds_provider_new(c->region);
 	if (!c->creds) {
-		fprintf(stderr, "pyspan: out of memory\n");
+		log_msg("out of memory");
 		free(c);
 		return NULL;
 	}
@@ -229,7 +232,7 @@ struct xray_api *xray_api_new(const struct xray_opts *o, struct exporter *ex)
 	l.retry_after_cap_s = RETRY_AFTER_CAP_S;
 	c->q = delivery_new("xray", &l, &ops, c, &ex->counts);
 	if (!c->q) {
-		fprintf(stderr, "pyspan: libcurl could not start\n");
+		log_msg("libcurl could not start");
 		aws_creds_provider_free(c->creds);
 		free(c);
 		return NULL;
