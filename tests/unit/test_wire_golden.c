@@ -283,7 +283,7 @@ static void feed(void)
 	 * with a Host naming a port over TLS, HTTP without a Host, HTTP to an IPv6 peer. */
 	s = &S[0];
 	server(s, 1, 1, "GET", "/api/activities/42", "/api/activities/{id}", 200);
-	strcpy(s->query, "limit=5&token=abc");
+	strcpy(s->query, "limit=REDACTED&token=REDACTED"); /* as the parser leaves it */
 	s->has_query = 1;
 	strcpy(s->user_agent, "curl/7.88.1");
 	client(&S[1], s, 2, "postgresql");
