@@ -84,6 +84,8 @@ static void text_line(struct text *t, const char *s)
 struct kept_span {
 	struct span s;
 	struct pytb_report exc;
+	struct span_view v;
+	char stack[SPAN_VIEW_STACK_MAX];
 };
 
 struct kept_log {
@@ -97,7 +99,7 @@ static int nkept;
 static struct kept_log kept_logs[MAX_LOGS];
 static int nkept_logs;
 
-static void keep_span(struct exporter *ex, const struct span *s)
+static void keep_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	struct kept_span *k;
 
@@ -105,9 +107,16 @@ static void keep_span(struct exporter *ex, const struct span *s)
 		abort();
 	k = &kept[nkept++];
 	k->s = *s;
+	k->v = *v;
 	if (s->exception) {
 		k->exc = *s->exception;
 		k->s.exception = &k->exc;
+		if (v->exception)
+			k->v.exception = &k->exc.chain[k->exc.nchain - 1];
+	}
+	if (v->stacktrace) {
+		memcpy(k->stack, v->stacktrace, v->stacktrace_len + 1);
+		k->v.stacktrace = k->stack;
 	}
 }
 
@@ -553,7 +562,7 @@ static void honeycomb(struct text *t)
 	for (int i = 0; i < nkept; i++) {
 		const struct span *s = &kept[i].s;
 		int trimmed = 0;
-		char *ev = hny_event_encode(s, &o, s->sample_rate ? (int)s->sample_rate : 1,
+		char *ev = hny_event_encode(s, &kept[i].v, &o, s->sample_rate ? (int)s->sample_rate : 1,
 					    HNY_EVENT_MAX, &trimmed);
 
 		text_line(t, ev);
@@ -583,7 +592,7 @@ static void otlp_traces(struct text *t)
 	for (int i = 0; i < nkept; i++) {
 		const struct span *s = &kept[i].s;
 
-		otlp_one(t, OTLP_TRACES, s->service_name, s->pid, otlp_span_json(s));
+		otlp_one(t, OTLP_TRACES, s->service_name, s->pid, otlp_span_json(s, &kept[i].v));
 	}
 }
 
@@ -612,11 +621,11 @@ static void rollbar(struct text *t)
 		char *item;
 		int cut = 0;
 
-		if (!rollbar_span_is_error(s))
+		if (!rollbar_span_is_error(s, &kept[i].v))
 			continue;
 		o.framework = rollbar_framework(s);
-		item = rollbar_item_encode(s, &o, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", i,
-					   ROLLBAR_ITEM_MAX, &cut);
+		item = rollbar_item_encode(s, &kept[i].v, &o, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+					   i, ROLLBAR_ITEM_MAX, &cut);
 		text_line(t, item);
 		free(item);
 	}
@@ -634,17 +643,15 @@ static void cloudwatch(struct text *t, struct text *emf_text)
 
 	for (int i = 0; i < nkept; i++) {
 		const struct span *s = &kept[i].s;
+		const struct span_view *v = &kept[i].v;
 		char *msg;
 
 		if (s->kind != SPAN_SERVER)
 			continue;
-		msg = cw_request_message(s);
+		msg = cw_request_message(s, v);
 		text_line(t, msg);
 		free(msg);
-		emf_add(m, s->service_name, s->route, s->status,
-			s->end_unix_ns > s->start_unix_ns ?
-				(double)(s->end_unix_ns - s->start_unix_ns) / 1e6 :
-				0);
+		emf_add(m, s->service_name, s->route, v->http_4xx, v->fault, v->duration_ms);
 	}
 	for (int i = 0; i < nkept_logs; i++) {
 		char *msg = cw_log_message(&kept_logs[i].r);
