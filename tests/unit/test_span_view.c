@@ -170,6 +170,7 @@ static void test_client_and_outcome(void)
 	CHECK(v->exception == &r.chain[1]);
 	CHECK_STR(v->exception_source, "interpreter");
 	CHECK_STR(v->exception_text, "ValueError: no such item");
+	CHECK_INT(v->exception_text_len, strlen("ValueError: no such item"));
 	CHECK_STR(v->error_type, "ValueError");
 	CHECK_STR(v->stacktrace, FIXTURE_STACK);
 	CHECK_INT(v->stacktrace_len, strlen(FIXTURE_STACK));
@@ -202,6 +203,8 @@ static void test_client_and_outcome(void)
 	CHECK_INT(v->http_4xx, 1);
 	CHECK_STR(v->error_type, "404");
 	CHECK_STR(v->server_name, "api.example.com");
+	CHECK_INT(v->server_name_len, strlen("api.example.com"));
+	CHECK_INT(v->error_type_len, 3);
 	http_client(&c, "[::1]:8443", "::1", 8443, 1);
 	CHECK_STR(view_of(&c)->server_name, "[::1]:8443");
 }

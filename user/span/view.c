@@ -10,54 +10,77 @@
 #include "span/tracectx.h"
 #include "span/view.h"
 
+/* snprintf's answer as the length written: cut at cap - 1, 0 on an error. */
+static size_t written(int n, size_t cap)
+{
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static void put(struct sink *k, const char *str)
+{
+	sink_put(k, str, strlen(str));
+}
+
+/* Every span gets one: joined by hand, as snprintf would cost more than the rest of the
+ * view. */
 static size_t put_name(const struct span *s, char *out, size_t cap)
 {
-	const char *method = s->method[0] ? s->method : "HTTP";
-	int n;
+	struct sink k = { out, cap, 0 };
 
+	if (cap)
+		out[0] = '\0';
 	if (s->kind == SPAN_CLIENT && s->db_system[0]) {
-		if (s->db_operation[0] && s->db_name[0])
-			n = snprintf(out, cap, "%s %s", s->db_operation, s->db_name);
-		else
-			n = snprintf(out, cap, "%s", s->db_operation[0] ? s->db_operation
-								  : s->db_system);
-	} else if (s->kind == SPAN_SERVER && s->route[0]) {
-		n = snprintf(out, cap, "%s %s", method, s->route);
+		put(&k, s->db_operation[0] ? s->db_operation : s->db_system);
+		if (s->db_operation[0] && s->db_name[0]) {
+			put(&k, " ");
+			put(&k, s->db_name);
+		}
 	} else {
-		n = snprintf(out, cap, "%s", method);
+		put(&k, s->method[0] ? s->method : "HTTP");
+		if (s->kind == SPAN_SERVER && s->route[0]) {
+			put(&k, " ");
+			put(&k, s->route);
+		}
 	}
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+	return k.len;
 }
 
 static size_t url_full(const struct span *s, const char *query, char *out, size_t cap)
 {
 	struct sink k = { out, cap, 0 };
 	int default_port = s->tls ? 443 : 80;
-	char port[16];
 
 	if (!cap)
 		return 0;
 	out[0] = '\0';
-	sink_put(&k, s->tls ? "https://" : "http://", s->tls ? 8 : 7);
+	put(&k, s->tls ? "https://" : "http://");
 	if (s->host[0]) {
-		sink_put(&k, s->host, strlen(s->host));
+		put(&k, s->host);
 	} else if (s->server_addr[0]) {
 		int v6 = strchr(s->server_addr, ':') != NULL;
 
 		if (v6)
-			sink_put(&k, "[", 1);
-		sink_put(&k, s->server_addr, strlen(s->server_addr));
+			put(&k, "[");
+		put(&k, s->server_addr);
 		if (v6)
-			sink_put(&k, "]", 1);
-		if (s->server_port > 0 && s->server_port != default_port)
-			sink_put(&k, port, (size_t)snprintf(port, sizeof(port), ":%d", s->server_port));
+			put(&k, "]");
+		if (s->server_port > 0 && s->server_port != default_port) {
+			char port[8], *p = port + sizeof(port);
+			unsigned n = (unsigned)s->server_port;
+
+			do
+				*--p = (char)('0' + n % 10);
+			while ((n /= 10) && p > port + 1);
+			*--p = ':';
+			sink_put(&k, p, (size_t)(port + sizeof(port) - p));
+		}
 	} else {
-		sink_put(&k, "localhost", 9);
+		put(&k, "localhost");
 	}
-	sink_put(&k, s->path, strlen(s->path));
+	put(&k, s->path);
 	if (s->has_query) {
-		sink_put(&k, "?", 1);
-		sink_put(&k, query, strlen(query));
+		put(&k, "?");
+		put(&k, query);
 	}
 	return k.len;
 }
@@ -90,6 +113,7 @@ size_t span_forwarded_client(const char *xff, char *out, size_t cap)
 static void outcome(struct span_view *v, const struct span *s)
 {
 	const struct pytb_exception *x = v->exception;
+	int n = 0;
 
 	v->http_4xx = s->status >= 400 && s->status < 500;
 	v->throttle = s->status == 429;
@@ -101,14 +125,16 @@ static void outcome(struct span_view *v, const struct span *s)
 		v->fault = s->status >= 500;
 	}
 	v->error_type[0] = '\0';
+	v->error_type_len = 0;
 	if (!v->is_error)
 		return;
 	if (s->kind == SPAN_CLIENT && s->is_error && s->error_type[0])
-		snprintf(v->error_type, sizeof(v->error_type), "%s", s->error_type);
+		n = snprintf(v->error_type, sizeof(v->error_type), "%s", s->error_type);
 	else if (x)
-		snprintf(v->error_type, sizeof(v->error_type), "%s", x->type);
+		n = snprintf(v->error_type, sizeof(v->error_type), "%s", x->type);
 	else if (s->status)
-		snprintf(v->error_type, sizeof(v->error_type), "%d", s->status);
+		n = snprintf(v->error_type, sizeof(v->error_type), "%d", s->status);
+	v->error_type_len = written(n, sizeof(v->error_type));
 }
 
 static void exception(struct span_view *v, const struct span *s, char *stack, size_t cap)
@@ -120,6 +146,7 @@ static void exception(struct span_view *v, const struct span *s, char *stack, si
 	v->exception = x;
 	v->exception_source = NULL;
 	v->exception_text[0] = '\0';
+	v->exception_text_len = 0;
 	v->stacktrace = NULL;
 	v->stacktrace_len = 0;
 	if (s->exception)
@@ -128,8 +155,10 @@ static void exception(struct span_view *v, const struct span *s, char *stack, si
 					      "traceback_text";
 	if (!x)
 		return;
-	snprintf(v->exception_text, sizeof(v->exception_text), "%s%s%s", x->type,
-		 x->message[0] ? ": " : "", x->message);
+	v->exception_text_len = written(snprintf(v->exception_text, sizeof(v->exception_text),
+						 "%s%s%s", x->type, x->message[0] ? ": " : "",
+						 x->message),
+					sizeof(v->exception_text));
 	if (stack && cap) {
 		v->stacktrace_len = span_stacktrace(s->exception, stack, cap);
 		v->stacktrace = stack;
@@ -140,16 +169,22 @@ static void exception(struct span_view *v, const struct span *s, char *stack, si
  * "api.example.com" (its port is server.port); "[::1]:8080" and bare IPv6 stay whole. */
 static void server_name(struct span_view *v, const struct span *s)
 {
+	struct sink k = { v->server_name, sizeof(v->server_name), 0 };
 	const char *colon;
 
+	v->server_name[0] = '\0';
 	if (s->kind != SPAN_CLIENT || !s->host[0]) {
-		snprintf(v->server_name, sizeof(v->server_name), "%s", s->server_addr);
+		put(&k, s->server_addr);
+		v->server_name_len = k.len;
 		return;
 	}
-	snprintf(v->server_name, sizeof(v->server_name), "%s", s->host);
+	put(&k, s->host);
+	v->server_name_len = k.len;
 	colon = strchr(v->server_name, ':');
-	if (colon && v->server_name[0] != '[' && !strchr(colon + 1, ':'))
-		v->server_name[colon - v->server_name] = '\0';
+	if (colon && v->server_name[0] != '[' && !strchr(colon + 1, ':')) {
+		v->server_name_len = (size_t)(colon - v->server_name);
+		v->server_name[v->server_name_len] = '\0';
+	}
 }
 
 void span_view_build(struct span_view *v, const struct span *s, char *stack, size_t cap)

@@ -46,6 +46,7 @@ struct span_view {
 	/* Client spans: the peer called by name (the Host header without its port), else its
 	 * address. Server spans: the address the request came in on. */
 	char server_name[SPAN_HOST_MAX];
+	size_t server_name_len;
 
 	/* Server spans, who asked: the socket's peer, and the first X-Forwarded-For hop (trimmed,
 	 * brackets and an IPv4 port taken off; empty without one). Which of the two is the client
@@ -66,6 +67,7 @@ struct span_view {
 	int throttle;
 	int fault;
 	char error_type[PYTB_TYPE_MAX];
+	size_t error_type_len;
 
 	/* The exception that escaped (the last of the chain), NULL when none; where it was read
 	 * ("interpreter", "traceback_text"); "Type: message" ("Type" alone when there is no
@@ -74,6 +76,7 @@ struct span_view {
 	const struct pytb_exception *exception;
 	const char *exception_source;
 	char exception_text[SPAN_VIEW_EXCEPTION_TEXT_MAX];
+	size_t exception_text_len;
 	const char *stacktrace;
 	size_t stacktrace_len;
 
