@@ -20,7 +20,8 @@ static struct span got[MAX_SPANS];
 static char got_exc[MAX_SPANS][PYTB_TYPE_MAX]; /* the exception's type, "" when none */
 static int ngot;
 
-static inline void record_span(struct exporter *ex, const struct span *s)
+static inline void record_span(struct exporter *ex, const struct span *s,
+			       const struct span_view *v)
 {
 	if (ngot >= MAX_SPANS)
 		return;

@@ -6,10 +6,11 @@
 #include "track/proc.h"
 #include "capture/tls_libs.h"
 #include "check.h"
+#include "view_of.h"
 #include "events.h"
 #include "export/xray/xray_segment.h"
 #include "lib/clock.h"
-#include "span/span_url.h"
+#include "span/view.h"
 #include "span/tracectx.h"
 #include "track/client_calls.h"
 #include "track/http_server.h"
@@ -35,7 +36,6 @@ static int span_holds(const struct span *s, const char *text)
 static void test_http_call_inside_request(void)
 {
 	const struct span *srv, *cli;
-	char url[512];
 
 	reset();
 	open_conn(1, PID, 5, ROLE_SERVER);
@@ -76,8 +76,8 @@ static void test_http_call_inside_request(void)
 	CHECK(!span_holds(cli, "SECRET-TOKEN-1"));
 	CHECK(!span_holds(cli, "SESSION-2"));
 	CHECK(!span_holds(cli, "token=abc"));
-	span_url_full(cli, url, sizeof(url));
-	CHECK_STR(url, "http://api.internal:8080/v1/users?id=REDACTED&token=REDACTED");
+	CHECK_STR(view_of(cli)->url_full,
+		  "http://api.internal:8080/v1/users?id=REDACTED&token=REDACTED");
 	close_conn(2, PID);
 	close_conn(1, PID);
 	CHECK_INT(ngot, 2);
@@ -202,12 +202,7 @@ static void test_tls_plaintext(void)
 	CHECK_INT(got[0].is_error, 0);
 	CHECK_INT(got[0].response_body_size, 3);
 	CHECK(memcmp(got[0].parent_id, got[1].span_id, 8) == 0);
-	{
-		char url[256];
-
-		span_url_full(&got[0], url, sizeof(url));
-		CHECK_STR(url, "https://pay.example/secure?k=REDACTED");
-	}
+	CHECK_STR(view_of(&got[0])->url_full, "https://pay.example/secure?k=REDACTED");
 	close_conn(20, PID);
 	close_conn(21, PID);
 }
@@ -386,6 +381,7 @@ static void test_tls_lib_names(void)
 static void test_xray_subsegments(void)
 {
 	const struct span *calls[3];
+	const struct span_view *views[3];
 	struct span srv, http, pg, redis;
 	int embedded = -1, cut = -1;
 	cJSON *doc, *subs, *s;
@@ -447,7 +443,10 @@ static void test_xray_subsegments(void)
 	calls[0] = &http;
 	calls[1] = &pg;
 	calls[2] = &redis;
-	text = xray_segment_encode_calls(&srv, calls, 3, NULL, XRAY_DOC_MAX, &cut, &embedded);
+	for (int i = 0; i < 3; i++)
+		views[i] = view_of(calls[i]);
+	text = xray_segment_encode_calls(&srv, view_of(&srv), calls, views, 3, NULL, XRAY_DOC_MAX,
+					 &cut, &embedded);
 	CHECK(text != NULL);
 	CHECK_INT(embedded, 1);
 	CHECK_INT(cut, 0);
@@ -493,13 +492,16 @@ static void test_xray_subsegments(void)
 	free(text);
 
 	/* Too big for one document: the segment alone, the calls sent independently. */
-	text = xray_segment_encode_calls(&srv, calls, 3, NULL, 900, &cut, &embedded);
+	for (int i = 0; i < 3; i++)
+		views[i] = view_of(calls[i]);
+	text = xray_segment_encode_calls(&srv, view_of(&srv), calls, views, 3, NULL, 900, &cut,
+					 &embedded);
 	CHECK(text != NULL);
 	CHECK_INT(embedded, 0);
 	CHECK(text && !strstr(text, "subsegments"));
 	free(text);
 
-	text = xray_subsegment_encode(&http, XRAY_DOC_MAX);
+	text = xray_subsegment_encode(&http, view_of(&http), XRAY_DOC_MAX);
 	doc = cJSON_Parse(text);
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "type")), "subsegment");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "trace_id")),
@@ -511,7 +513,7 @@ static void test_xray_subsegments(void)
 
 	/* A call outside any request: a segment of the service holding it. */
 	http.has_parent = 0;
-	text = xray_call_segment_encode(&http, NULL, XRAY_DOC_MAX);
+	text = xray_call_segment_encode(&http, view_of(&http), NULL, XRAY_DOC_MAX);
 	doc = cJSON_Parse(text);
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name")), "shop");
 	CHECK(!cJSON_HasObjectItem(doc, "parent_id"));

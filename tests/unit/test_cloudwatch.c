@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "view_of.h"
 #include "export/cloudwatch/cloudwatch.h"
 #include "export/cloudwatch/emf.h"
 #include "proto/pytraceback.h"
@@ -82,7 +83,7 @@ static void test_request_message(void)
 	strcpy(r.chain[0].type, "KeyError");
 	strcpy(r.chain[0].message, "'x'");
 	s.exception = &r;
-	m = cw_request_message(&s);
+	m = cw_request_message(&s, view_of(&s));
 	j = cJSON_Parse(m);
 	CHECK(j != NULL);
 	CHECK_STR(cJSON_GetObjectItem(j, "type")->valuestring, "request");
@@ -213,10 +214,10 @@ static void test_emf(void)
 	struct emf *m = emf_new("shop-metrics", 7);
 	cJSON *j;
 
-	emf_add(m, "shop", "/a", 200, 1.5);
-	emf_add(m, "shop", "/a", 404, 2.25);
-	emf_add(m, "shop", "/a", 503, 10);
-	emf_add(m, NULL, "/b", 200, 3);
+	emf_add(m, "shop", "/a", 0, 0, 1.5);
+	emf_add(m, "shop", "/a", 1, 0, 2.25);
+	emf_add(m, "shop", "/a", 0, 1, 10);
+	emf_add(m, NULL, "/b", 0, 0, 3);
 	CHECK_INT(emf_pending(m), 4);
 	CHECK_INT(emf_flush(m, 1700000000123ull, take, NULL), 2);
 	CHECK_INT(ndocs, 2);
@@ -240,7 +241,7 @@ static void test_emf(void)
 
 	/* 250 requests: the counts in the first document, latencies 100 per document */
 	for (int i = 0; i < 250; i++)
-		emf_add(m, "shop", "/c", 200, i);
+		emf_add(m, "shop", "/c", 0, 0, i);
 	CHECK_INT(emf_flush(m, 5, take, NULL), 3);
 	for (int i = 0; i < 3; i++)
 		CHECK(emf_valid(docs[i], "shop-metrics"));
@@ -256,13 +257,13 @@ static void test_emf(void)
 
 	/* past EMF_MAX_SAMPLES the latencies are a sample; the count stays exact */
 	for (int i = 0; i < EMF_MAX_SAMPLES * 3; i++)
-		emf_add(m, "shop", "/d", 200, 1);
+		emf_add(m, "shop", "/d", 0, 0, 1);
 	CHECK_INT(emf_flush(m, 5, take, NULL), EMF_MAX_SAMPLES / EMF_MAX_VALUES);
 	j = cJSON_Parse(docs[0]);
 	CHECK_INT(cJSON_GetObjectItem(j, "Requests")->valueint, EMF_MAX_SAMPLES * 3);
 	cJSON_Delete(j);
 	free_docs();
-	emf_add(m, "shop", "/e", 200, 1); /* freed unflushed */
+	emf_add(m, "shop", "/e", 0, 0, 1); /* freed unflushed */
 	emf_free(m);
 }
 

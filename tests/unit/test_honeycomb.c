@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "view_of.h"
 #include "export/honeycomb/honeycomb.h"
 #include "export/honeycomb/honeycomb_event.h"
 #include "net/gzip.h"
@@ -16,7 +17,7 @@
 static cJSON *encode(const struct span *s, const struct hny_event_opts *o, int rate,
 		     size_t max, int *trimmed)
 {
-	char *t = hny_event_encode(s, o, rate, max, trimmed);
+	char *t = hny_event_encode(s, view_of(s), o, rate, max, trimmed);
 	cJSON *j = t ? cJSON_Parse(t) : NULL;
 
 	free(t);
@@ -162,7 +163,7 @@ static void test_failed_event(void)
 	cJSON_Delete(ev);
 
 	/* Over the size limit the stack trace goes first; the event still says what failed. */
-	full = hny_event_encode(&s, NULL, 1, HNY_EVENT_MAX, NULL);
+	full = hny_event_encode(&s, view_of(&s), NULL, 1, HNY_EVENT_MAX, NULL);
 	ev = encode(&s, NULL, 1, strlen(full) - 1, &trimmed);
 	CHECK(ev != NULL);
 	CHECK_INT(trimmed, 1);
@@ -171,7 +172,7 @@ static void test_failed_event(void)
 	CHECK_STR(str(d, "exception.type"), "ValueError");
 	cJSON_Delete(ev);
 	/* Still too large: refused (the exporter counts it dropped). */
-	CHECK(hny_event_encode(&s, NULL, 1, 200, &trimmed) == NULL);
+	CHECK(hny_event_encode(&s, view_of(&s), NULL, 1, 200, &trimmed) == NULL);
 	free(full);
 }
 

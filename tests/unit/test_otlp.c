@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "view_of.h"
 #include "export/otlp/otlp.h"
 #include "export/otlp/otlp_json.h"
 #include "lib/otel_kv.h"
@@ -97,7 +98,7 @@ static void test_span(void)
 	cJSON *o, *a, *v, *ev, *st;
 
 	fixture_server(&s);
-	o = parse_free(otlp_span_json(&s));
+	o = parse_free(otlp_span_json(&s, view_of(&s)));
 	CHECK_STR(str(o, "traceId"), "0af7651916cd43dd8448eb211c80319c");
 	CHECK_STR(str(o, "spanId"), "b7ad6b7169203331");
 	CHECK(str(o, "parentSpanId") == NULL);
@@ -133,12 +134,12 @@ static void test_span(void)
 
 	/* Server 4xx: UNSET. */
 	s.status = 404;
-	o = parse_free(otlp_span_json(&s));
+	o = parse_free(otlp_span_json(&s, view_of(&s)));
 	CHECK(cJSON_GetObjectItemCaseSensitive(o, "status") == NULL);
 	cJSON_Delete(o);
 
 	fixture_failed(&s, &r);
-	o = parse_free(otlp_span_json(&s));
+	o = parse_free(otlp_span_json(&s, view_of(&s)));
 	CHECK_STR(str(o, "parentSpanId"), "00f067aa0ba902b7");
 	CHECK_INT(num(o, "flags"), 0x301); /* the parent is remote */
 	st = cJSON_GetObjectItemCaseSensitive(o, "status");
@@ -156,7 +157,7 @@ static void test_span(void)
 	cJSON_Delete(o);
 
 	fixture_db(&s);
-	o = parse_free(otlp_span_json(&s));
+	o = parse_free(otlp_span_json(&s, view_of(&s)));
 	CHECK_INT(num(o, "kind"), 3);
 	CHECK_INT(num(o, "flags"), 0x101); /* a client span's parent is in this process */
 	CHECK_STR(str(o, "name"), "SELECT shop");

@@ -36,9 +36,9 @@ static const char resp500[] = "HTTP/1.1 500 INTERNAL SERVER ERROR\r\nContent-Len
 static int last_nchain, last_link, last_nframes, last_line;
 static char last_message[PYTB_MESSAGE_MAX];
 
-static void detail_span(struct exporter *ex, const struct span *s)
+static void detail_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
-	record_span(ex, s);
+	record_span(ex, s, v);
 	last_nchain = s->exception ? s->exception->nchain : 0;
 	if (last_nchain) {
 		const struct pytb_exception *x = &s->exception->chain[last_nchain - 1];

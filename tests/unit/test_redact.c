@@ -100,7 +100,7 @@ static struct span seen;
 static char seen_msg[PYTB_MESSAGE_MAX];
 static char seen_log[512];
 
-static void grab_span(struct exporter *ex, const struct span *s)
+static void grab_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	seen = *s;
 	snprintf(seen_msg, sizeof(seen_msg), "%s",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "view_of.h"
 #include "config/cli.h"
 #include "config/config_print.h"
 #include "config/options.h"
@@ -134,7 +135,7 @@ static int count(cJSON *o)
 static cJSON *encode(const struct span *s, const struct rollbar_item_opts *o, uint64_t repeats,
 		     size_t max, int *cut, char **text)
 {
-	char *t = rollbar_item_encode(s, o, UUID, repeats, max, cut);
+	char *t = rollbar_item_encode(s, view_of(s), o, UUID, repeats, max, cut);
 	cJSON *j = t ? cJSON_Parse(t) : NULL;
 
 	if (text)
@@ -150,21 +151,21 @@ static void test_is_error(void)
 	struct pytb_report r;
 
 	base_span(&s);
-	CHECK_INT(rollbar_span_is_error(&s), 1);
+	CHECK_INT(rollbar_span_is_error(&s, view_of(&s)), 1);
 	s.status = 503;
-	CHECK_INT(rollbar_span_is_error(&s), 1);
+	CHECK_INT(rollbar_span_is_error(&s, view_of(&s)), 1);
 	s.status = 499;
-	CHECK_INT(rollbar_span_is_error(&s), 0);
+	CHECK_INT(rollbar_span_is_error(&s, view_of(&s)), 0);
 	s.status = 0;
-	CHECK_INT(rollbar_span_is_error(&s), 0);
+	CHECK_INT(rollbar_span_is_error(&s, view_of(&s)), 0);
 	one_exception(&r);
 	s.exception = &r; /* escaped, whatever the status said */
 	s.status = 200;
-	CHECK_INT(rollbar_span_is_error(&s), 1);
+	CHECK_INT(rollbar_span_is_error(&s, view_of(&s)), 1);
 	s.exception = NULL;
 	s.status = 500;
 	s.kind = SPAN_CLIENT; /* an outbound call that failed is not this service's error */
-	CHECK_INT(rollbar_span_is_error(&s), 0);
+	CHECK_INT(rollbar_span_is_error(&s, view_of(&s)), 0);
 }
 
 static void test_exception_item(void)
@@ -232,7 +233,7 @@ static void test_exception_item(void)
 	CHECK_INT(num(d, "custom.duration_ms"), 250);
 	CHECK_STR(str(d, "custom.exception_source"), "interpreter");
 	CHECK(get(d, "custom.repeats_suppressed") == NULL);
-	rollbar_fingerprint(&s, hex);
+	rollbar_fingerprint(&s, view_of(&s), hex);
 	CHECK_STR(str(d, "fingerprint"), hex);
 	CHECK_STR(hex, "e79e06189d5dcaa72c2f2fdd65882f6642da122c");
 	CHECK_STR(str(d, "title"), "shop_errors.InventoryError: out of stock: sku-4411");
@@ -305,7 +306,7 @@ static void test_status_item(void)
 	CHECK_STR(str(j, "data.request.url"), "http://127.0.0.1:8000/api/items/42");
 	CHECK_STR(str(j, "data.request.user_ip"), "10.1.2.3");
 	CHECK(get(j, "data.custom.exception_source") == NULL);
-	rollbar_fingerprint(&s, hex);
+	rollbar_fingerprint(&s, view_of(&s), hex);
 	CHECK_STR(hex, "106093032c3e7b234fd255c8951daf91742a0d1b");
 	CHECK_STR(str(j, "data.fingerprint"), hex);
 	cJSON_Delete(j);
@@ -374,7 +375,7 @@ static void test_limits(void)
 			      k + 1, "function_with_a_long_name");
 	}
 	s.exception = &r;
-	text = rollbar_item_encode(&s, &opts, UUID, 0, ROLLBAR_ITEM_MAX, &cut);
+	text = rollbar_item_encode(&s, view_of(&s), &opts, UUID, 0, ROLLBAR_ITEM_MAX, &cut);
 	CHECK(text != NULL);
 	full = text ? strlen(text) : 0;
 	CHECK_INT(cut, 0);
@@ -406,7 +407,7 @@ static void test_limits(void)
 	free(text);
 	cJSON_Delete(j);
 	/* Not even that fits. */
-	CHECK(rollbar_item_encode(&s, &opts, UUID, 0, 200, &cut) == NULL);
+	CHECK(rollbar_item_encode(&s, view_of(&s), &opts, UUID, 0, 200, &cut) == NULL);
 }
 
 static void test_fingerprint(void)
@@ -424,37 +425,37 @@ static void test_fingerprint(void)
 	strcpy(b.path, "/api/items/43");
 	a.exception = &ra;
 	b.exception = &rb;
-	rollbar_fingerprint(&a, fa);
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&a, view_of(&a), fa);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK_STR(fa, fb);
 	CHECK_INT(strlen(fa), 40);
 	/* Another line of the innermost frame, another type: other groups. */
 	rb.chain[0].frames[2].line = 53;
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK(strcmp(fa, fb) != 0);
 	rb.chain[0].frames[2].line = 52;
 	strcpy(rb.chain[0].type, "ValueError");
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK(strcmp(fa, fb) != 0);
 	/* Status only: status, method and route; the path does not matter. */
 	base_span(&a);
 	base_span(&b);
 	strcpy(b.path, "/api/items/77");
-	rollbar_fingerprint(&a, fa);
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&a, view_of(&a), fa);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK_STR(fa, fb);
 	b.status = 502;
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK(strcmp(fa, fb) != 0);
 	b.status = 500;
 	strcpy(b.method, "POST");
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK(strcmp(fa, fb) != 0);
 	/* No route known: the path stands in. */
 	a.route[0] = b.route[0] = '\0';
 	strcpy(b.method, "GET");
-	rollbar_fingerprint(&a, fa);
-	rollbar_fingerprint(&b, fb);
+	rollbar_fingerprint(&a, view_of(&a), fa);
+	rollbar_fingerprint(&b, view_of(&b), fb);
 	CHECK(strcmp(fa, fb) != 0);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "view_of.h"
 #include "export/xray/xray_segment.h"
 #include "lib/utf8.h"
 #include "proto/pytraceback.h"
@@ -54,7 +55,7 @@ static void base_span(struct span *s)
 static cJSON *encode(const struct span *s, const struct xray_segment_opts *o, size_t max,
 		     int *cut, size_t *len)
 {
-	char *t = xray_segment_encode(s, o, max, cut);
+	char *t = xray_segment_encode(s, view_of(s), o, max, cut);
 	cJSON *j;
 
 	if (!t)
@@ -128,7 +129,7 @@ static void test_plain_server_span(void)
 	cJSON_Delete(j);
 
 	/* Times: epoch seconds with exactly microseconds, rounded. */
-	raw = xray_segment_encode(&s, NULL, XRAY_DOC_MAX, NULL);
+	raw = xray_segment_encode(&s, view_of(&s), NULL, XRAY_DOC_MAX, NULL);
 	CHECK(raw && strstr(raw, "\"start_time\":1478293361.271123,"));
 	CHECK(raw && strstr(raw, "\"end_time\":1478293361.449001,"));
 	free(raw);
@@ -298,7 +299,7 @@ static void test_truncation(void)
 	base_span(&s);
 	s.status = 500;
 	s.exception = r;
-	t = xray_segment_encode(&s, NULL, XRAY_DOC_MAX, NULL);
+	t = xray_segment_encode(&s, view_of(&s), NULL, XRAY_DOC_MAX, NULL);
 	full = t ? strlen(t) : 0;
 	free(t);
 	CHECK(full > 4000);
@@ -331,7 +332,7 @@ static void test_truncation(void)
 	cJSON_Delete(j);
 
 	/* Too small for even the bare segment. */
-	CHECK(xray_segment_encode(&s, NULL, 50, &cut) == NULL);
+	CHECK(xray_segment_encode(&s, view_of(&s), NULL, 50, &cut) == NULL);
 	free(r);
 }
 

@@ -9,11 +9,13 @@
 #include "span/logrec.h"
 #include "net/delivery.h"
 #include "span/span.h"
+#include "span/view.h"
 
 struct exporter {
 	const char *name;
-	/* Take one finished span; the exporter copies what it keeps. */
-	void (*span)(struct exporter *ex, const struct span *s);
+	/* Take one finished span and its view (span/view.h), built once for every exporter; the
+	 * exporter copies what it keeps of either. */
+	void (*span)(struct exporter *ex, const struct span *s, const struct span_view *v);
 	/* Optional: take one log record (logrec.h); exporters without logs leave it NULL. */
 	void (*log)(struct exporter *ex, const struct log_record *r);
 	/* Push out what is buffered (called after every batch of events); must not block. */
@@ -38,7 +40,8 @@ struct exporter *export_stdout_new(void);
 
 /* The exporters in use, fed by span_finish. */
 void export_register(struct exporter *ex);
-/* Sampling decides once (sampling.h), then every exporter gets the kept span. */
+/* Sampling decides once (sampling.h), redaction runs, the view is built, then every exporter
+ * gets the kept span with its view. */
 void export_span(const struct span *s);
 /* A server span and the client spans made while it was in flight: one sampling decision (the
  * parent's) for all, the children handed to each exporter before the parent. */

@@ -15,6 +15,10 @@
 #define MAX_EXPORTERS 8
 
 static struct exporter *exporters[MAX_EXPORTERS];
+/* One span at a time is handed out: its view and traceback text live here, not on the stack
+ * (the text can take 64 kB) nor on the heap. */
+static struct span_view view;
+static char stacktrace[SPAN_VIEW_STACK_MAX];
 static int nexporters;
 static uint32_t flush_deadline_s = 5;
 static uint64_t shutdown_deadline_ms;
@@ -37,19 +41,24 @@ void export_register(struct exporter *ex)
 		exporters[nexporters++] = ex;
 }
 
+/* One place before every exporter, so none of them can see a secret, and none derives what
+ * the view holds on its own. Every span reaching here is a stage's own, writable object;
+ * const tells exporters not to change it. */
+static void hand_out(const struct span *s, uint32_t rate)
+{
+	((struct span *)s)->sample_rate = rate;
+	redact_span((struct span *)s);
+	span_view_build(&view, s, stacktrace, sizeof(stacktrace));
+	for (int i = 0; i < nexporters; i++)
+		exporters[i]->span(exporters[i], s, &view);
+}
+
 void export_span(const struct span *s)
 {
 	int rate = sampling_keep(s, (uint64_t)time(NULL));
 
-	if (!rate)
-		return;
-	/* Every span reaching here is a stage's own, writable object; const tells exporters
-	 * not to change it, and the weight is set before any of them sees it. */
-	((struct span *)s)->sample_rate = (uint32_t)rate;
-	/* One place before every exporter, so none of them can see a secret. */
-	redact_span((struct span *)s);
-	for (int i = 0; i < nexporters; i++)
-		exporters[i]->span(exporters[i], s);
+	if (rate)
+		hand_out(s, (uint32_t)rate);
 }
 
 void export_span_group(const struct span *parent, const struct span *children, int n)
@@ -58,18 +67,11 @@ void export_span_group(const struct span *parent, const struct span *children, i
 
 	if (!rate)
 		return;
-	/* The request's one decision holds for its calls; each is redacted like any span. */
-	((struct span *)parent)->sample_rate = (uint32_t)rate;
-	redact_span((struct span *)parent);
-	for (int c = 0; c < n; c++) {
-		((struct span *)&children[c])->sample_rate = (uint32_t)rate;
-		redact_span((struct span *)&children[c]);
-	}
-	for (int i = 0; i < nexporters; i++) {
-		for (int c = 0; c < n; c++)
-			exporters[i]->span(exporters[i], &children[c]);
-		exporters[i]->span(exporters[i], parent);
-	}
+	/* The request's one decision holds for its calls. Each exporter still sees the calls
+	 * before their request, in order. */
+	for (int c = 0; c < n; c++)
+		hand_out(&children[c], (uint32_t)rate);
+	hand_out(parent, (uint32_t)rate);
 }
 
 void export_log(const struct log_record *r)

@@ -7,9 +7,6 @@
 
 #include "export/export.h"
 #include "proto/pytraceback.h"
-#include "span/exception.h"
-#include "span/span_url.h"
-#include "span/tracectx.h"
 
 static void add_str_if(cJSON *o, const char *key, const char *v)
 {
@@ -46,14 +43,13 @@ static cJSON *frames_to_json(const struct pytb_exception *x)
 
 /* The escaping exception flat, as OpenTelemetry names it; the exceptions before it in its
  * chain (causes and contexts), oldest first, under exception.chain. */
-static void add_exception(cJSON *o, const struct pytb_report *r)
+static void add_exception(cJSON *o, const struct pytb_report *r, const struct span_view *v)
 {
-	const struct pytb_exception *x;
+	const struct pytb_exception *x = v->exception;
 	cJSON *chain;
 
-	if (r->nchain <= 0)
+	if (!x)
 		return;
-	x = &r->chain[r->nchain - 1];
 	cJSON_AddStringToObject(o, "exception.type", x->type);
 	cJSON_AddStringToObject(o, "exception.message", x->message);
 	cJSON_AddItemToObject(o, "exception.stacktrace", frames_to_json(x));
@@ -80,10 +76,8 @@ static void add_exception(cJSON *o, const struct pytb_report *r)
 }
 
 /* An outbound call: OpenTelemetry's HTTP client and database attributes. */
-static void add_client(cJSON *o, const struct span *s)
+static void add_client(cJSON *o, const struct span *s, const struct span_view *v)
 {
-	char url[SPAN_HOST_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX + 16];
-
 	if (s->db_system[0]) {
 		cJSON_AddStringToObject(o, "db.system", s->db_system);
 		add_str_if(o, "db.namespace", s->db_name);
@@ -95,8 +89,7 @@ static void add_client(cJSON *o, const struct span *s)
 			add_str_if(o, "db.response.status_code", s->error_type);
 	} else {
 		cJSON_AddStringToObject(o, "http.request.method", s->method);
-		span_url_full(s, url, sizeof(url));
-		cJSON_AddStringToObject(o, "url.full", url);
+		cJSON_AddStringToObject(o, "url.full", v->url_full);
 		if (s->status)
 			cJSON_AddNumberToObject(o, "http.response.status_code", s->status);
 		add_u64(o, "http.request.body.size", s->request_body_size);
@@ -119,64 +112,49 @@ static void add_client(cJSON *o, const struct span *s)
 		cJSON_AddBoolToObject(o, "pyspan.incomplete", 1);
 }
 
-/* OpenTelemetry's span names: "GET" for an HTTP call, the operation for a database one. */
-static void client_name(const struct span *s, char *out, size_t cap)
+/* Database calls keep the short name stdout always gave them: the operation alone. */
+static const char *client_name(const struct span *s, const struct span_view *v)
 {
 	if (s->db_system[0])
-		snprintf(out, cap, "%s", s->db_operation[0] ? s->db_operation : s->db_system);
-	else
-		snprintf(out, cap, "%s", s->method[0] ? s->method : "HTTP");
+		return s->db_operation[0] ? s->db_operation : s->db_system;
+	return v->name;
 }
 
-static cJSON *span_to_json(const struct span *s)
+static cJSON *span_to_json(const struct span *s, const struct span_view *v)
 {
-	char hex[33];
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
 		return NULL;
-	tracectx_hex(s->trace_id, 16, hex);
-	cJSON_AddStringToObject(o, "trace_id", hex);
-	tracectx_hex(s->span_id, 8, hex);
-	cJSON_AddStringToObject(o, "span_id", hex);
-	if (s->has_parent) {
-		tracectx_hex(s->parent_id, 8, hex);
-		cJSON_AddStringToObject(o, "parent_span_id", hex);
-	}
+	cJSON_AddStringToObject(o, "trace_id", v->trace_id);
+	cJSON_AddStringToObject(o, "span_id", v->span_id);
+	if (s->has_parent)
+		cJSON_AddStringToObject(o, "parent_span_id", v->parent_id);
 	cJSON_AddStringToObject(o, "kind", s->kind == SPAN_CLIENT ? "client" : "server");
 	if (s->kind == SPAN_CLIENT) {
-		char name[64];
-
-		client_name(s, name, sizeof(name));
-		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "name", client_name(s, v));
 		add_u64(o, "start_time_unix_nano", s->start_unix_ns);
 		add_u64(o, "end_time_unix_nano", s->end_unix_ns);
-		cJSON_AddNumberToObject(o, "duration_ms",
-					(double)(s->end_unix_ns - s->start_unix_ns) / 1e6);
-		add_client(o, s);
+		cJSON_AddNumberToObject(o, "duration_ms", v->duration_ms);
+		add_client(o, s, v);
 		return o;
 	}
-	{
-		char name[SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 2];
-
-		snprintf(name, sizeof(name), "%s %s", s->method, s->route);
-		cJSON_AddStringToObject(o, "name", name);
-	}
+	cJSON_AddStringToObject(o, "name", v->name);
 	add_u64(o, "start_time_unix_nano", s->start_unix_ns);
 	add_u64(o, "end_time_unix_nano", s->end_unix_ns);
-	cJSON_AddNumberToObject(o, "duration_ms", (double)(s->end_unix_ns - s->start_unix_ns) / 1e6);
+	cJSON_AddNumberToObject(o, "duration_ms", v->duration_ms);
 	cJSON_AddStringToObject(o, "http.request.method", s->method);
 	cJSON_AddStringToObject(o, "url.path", s->path);
 	if (s->has_query)
-		cJSON_AddStringToObject(o, "url.query", s->query);
+		cJSON_AddStringToObject(o, "url.query", v->query);
 	cJSON_AddStringToObject(o, "http.route", s->route);
 	if (s->status)
 		cJSON_AddNumberToObject(o, "http.response.status_code", s->status);
 	add_u64(o, "http.request.body.size", s->request_body_size);
 	add_u64(o, "http.response.body.size", s->response_body_size);
-	add_str_if(o, "client.address", s->client_addr);
-	if (s->client_port >= 0)
-		cJSON_AddNumberToObject(o, "client.port", s->client_port);
+	add_str_if(o, "client.address", v->client_socket_addr);
+	if (v->client_port >= 0)
+		cJSON_AddNumberToObject(o, "client.port", v->client_port);
 	add_str_if(o, "server.address", s->server_addr);
 	if (s->server_port >= 0)
 		cJSON_AddNumberToObject(o, "server.port", s->server_port);
@@ -186,11 +164,8 @@ static cJSON *span_to_json(const struct span *s)
 	cJSON_AddNumberToObject(o, "process.pid", s->pid);
 	cJSON_AddNumberToObject(o, "thread.id", s->tid);
 	if (s->exception) {
-		add_exception(o, s->exception);
-		cJSON_AddStringToObject(o, "pyspan.exception_source",
-					s->exception_source == EXCEPTION_FROM_INTERPRETER ?
-						"interpreter" :
-						"traceback_text");
+		add_exception(o, s->exception, v);
+		cJSON_AddStringToObject(o, "pyspan.exception_source", v->exception_source);
 	}
 	if (s->headers_truncated)
 		cJSON_AddBoolToObject(o, "pyspan.headers_truncated", 1);
@@ -204,9 +179,9 @@ static cJSON *span_to_json(const struct span *s)
 	return o;
 }
 
-static void stdout_span(struct exporter *ex, const struct span *s)
+static void stdout_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
-	cJSON *o = span_to_json(s);
+	cJSON *o = span_to_json(s, v);
 	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
 
 	if (text && fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF)

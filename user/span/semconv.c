@@ -1,26 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* OpenTelemetry's semantic conventions for a span: its name, attributes and traceback text. */
+/* OpenTelemetry's semantic conventions for a span: its attributes and traceback text. */
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/sink.h"
 #include "proto/pytraceback.h"
 #include "span/semconv.h"
-
-void span_name(const struct span *s, char *out, size_t len)
-{
-	if (s->kind == SPAN_CLIENT && s->db_system[0]) {
-		if (s->db_operation[0] && s->db_name[0])
-			snprintf(out, len, "%s %s", s->db_operation, s->db_name);
-		else
-			snprintf(out, len, "%s", s->db_operation[0] ? s->db_operation
-								  : s->db_system);
-	} else if (s->kind == SPAN_SERVER && s->route[0]) {
-		snprintf(out, len, "%s %s", s->method, s->route);
-	} else {
-		snprintf(out, len, "%s", s->method[0] ? s->method : "HTTP");
-	}
-}
+#include "span/view.h"
 
 void span_cut_utf8(char *s, size_t max)
 {
@@ -103,37 +89,24 @@ size_t span_stacktrace(const struct pytb_report *r, char *out, size_t len)
 	return strlen(out);
 }
 
-const struct pytb_exception *span_exception(const struct span *s)
-{
-	if (!s->exception || s->exception->nchain <= 0)
-		return NULL;
-	return &s->exception->chain[s->exception->nchain - 1];
-}
-
-int span_is_error(const struct span *s)
-{
-	if (s->kind == SPAN_CLIENT)
-		return s->is_error || s->status >= 400;
-	return s->status >= 500 || s->exception != NULL;
-}
-
 static void str_if(const struct attr_sink *a, const char *k, const char *v)
 {
 	if (v && v[0])
 		a->str(a->ctx, k, v);
 }
 
-static void server_attrs(const struct span *s, const struct attr_sink *a)
+static void server_attrs(const struct span *s, const struct span_view *v,
+			 const struct attr_sink *a)
 {
 	str_if(a, "url.path", s->path);
 	if (s->has_query)
-		a->str(a->ctx, "url.query", s->query);
+		a->str(a->ctx, "url.query", v->query);
 	/* pyspan reads plaintext off the socket: TLS terminated in the app would be unreadable. */
 	a->str(a->ctx, "url.scheme", "http");
 	str_if(a, "http.route", s->route);
-	str_if(a, "client.address", s->client_addr);
-	if (s->client_port >= 0 && s->client_addr[0])
-		a->i64(a->ctx, "client.port", s->client_port);
+	str_if(a, "client.address", v->client_socket_addr);
+	if (v->client_port >= 0)
+		a->i64(a->ctx, "client.port", v->client_port);
 	str_if(a, "server.address", s->server_addr);
 	if (s->server_port > 0)
 		a->i64(a->ctx, "server.port", s->server_port);
@@ -143,7 +116,8 @@ static void server_attrs(const struct span *s, const struct attr_sink *a)
 	a->i64(a->ctx, "http.response.body.size", (int64_t)s->response_body_size);
 }
 
-static void client_attrs(const struct span *s, const struct attr_sink *a)
+static void client_attrs(const struct span *s, const struct span_view *v,
+			 const struct attr_sink *a)
 {
 	if (s->db_system[0]) {
 		a->str(a->ctx, "db.system.name", s->db_system);
@@ -152,29 +126,13 @@ static void client_attrs(const struct span *s, const struct attr_sink *a)
 		str_if(a, "db.operation.name", s->db_operation);
 		str_if(a, "db.query.text", s->db_query);
 	} else if (s->path[0]) {
-		char url[16 + SPAN_HOST_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX];
-		const char *host = s->host[0] ? s->host : s->server_addr;
-
-		snprintf(url, sizeof(url), "%s://%s%s%s%s", s->tls ? "https" : "http", host,
-			 s->path, s->has_query ? "?" : "", s->has_query ? s->query : "");
-		a->str(a->ctx, "url.full", url);
+		a->str(a->ctx, "url.full", v->url_full);
 		a->str(a->ctx, "url.path", s->path);
 		if (s->has_query)
-			a->str(a->ctx, "url.query", s->query);
+			a->str(a->ctx, "url.query", v->query);
 	}
 	/* The peer called: by name when the request named it, else the address dialled. */
-	if (s->host[0]) {
-		char h[SPAN_HOST_MAX];
-		char *colon;
-
-		snprintf(h, sizeof(h), "%s", s->host);
-		colon = strrchr(h, ':');
-		if (colon && !strchr(colon, ']') && h[0] != '[' && colon == strchr(h, ':'))
-			*colon = '\0'; /* "api.example.com:8080": the port comes below */
-		a->str(a->ctx, "server.address", h);
-	} else {
-		str_if(a, "server.address", s->server_addr);
-	}
+	str_if(a, "server.address", v->server_name);
 	if (s->server_port > 0)
 		a->i64(a->ctx, "server.port", s->server_port);
 	str_if(a, "network.peer.address", s->server_addr);
@@ -188,7 +146,7 @@ static void client_attrs(const struct span *s, const struct attr_sink *a)
 	}
 }
 
-void span_attrs(const struct span *s, const struct attr_sink *a)
+void span_attrs(const struct span *s, const struct span_view *v, const struct attr_sink *a)
 {
 	if (s->method[0])
 		a->str(a->ctx, "http.request.method", s->method);
@@ -199,21 +157,13 @@ void span_attrs(const struct span *s, const struct attr_sink *a)
 		a->str(a->ctx, "network.protocol.version", s->http_version);
 	}
 	if (s->kind == SPAN_CLIENT)
-		client_attrs(s, a);
+		client_attrs(s, v, a);
 	else
-		server_attrs(s, a);
-	/* error.type: the exception's class, else the status code as text (semconv). */
-	if (span_is_error(s) && !(s->kind == SPAN_CLIENT && s->is_error && s->error_type[0])) {
-		const struct pytb_exception *x = span_exception(s);
-		char code[16];
-
-		if (x) {
-			a->str(a->ctx, "error.type", x->type);
-		} else if (s->status) {
-			snprintf(code, sizeof(code), "%d", s->status);
-			a->str(a->ctx, "error.type", code);
-		}
-	}
+		server_attrs(s, v, a);
+	/* error.type: the exception's class, else the status code as text (semconv); a failed
+	 * call's own code was written with its message. */
+	if (v->error_type[0] && !(s->kind == SPAN_CLIENT && s->is_error && s->error_type[0]))
+		a->str(a->ctx, "error.type", v->error_type);
 	a->i64(a->ctx, "thread.id", s->tid);
 	if (s->headers_truncated)
 		a->flag(a->ctx, "pyspan.headers_truncated", 1);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* OpenTelemetry's semantic conventions for a span: its name, attributes and traceback text. */
+/* OpenTelemetry's semantic conventions for a span: its attributes and traceback text. */
 #ifndef PYSPAN_EXPORT_SEMCONV_H
 #define PYSPAN_EXPORT_SEMCONV_H
 
@@ -9,11 +9,7 @@
 #include "span/span.h"
 
 struct pytb_report;
-
-/* Server: "{method} {route}" (the route, never the raw path), "{method}" without one.
- * Client: HTTP "{method}"; a database "{operation} {database}", "{operation}", else the
- * system ("postgresql"). */
-void span_name(const struct span *s, char *out, size_t len);
+struct span_view;
 
 /* The exception chain as Python prints it: "Traceback (most recent call last):", the frames,
  * "Type: message", earlier exceptions first with Python's separator lines. Cut at len - 1
@@ -33,13 +29,7 @@ struct attr_sink {
  * client.address, user_agent.original, network.protocol.version, db.system.name,
  * db.query.text, error.type ...), plus pyspan.* flags for what was not seen whole. Not the
  * ids, name, times, status, exception or the resource (service.name, process.pid). */
-void span_attrs(const struct span *s, const struct attr_sink *a);
-
-/* Is the span a failure? Server: a 5xx or an exception; client: is_error, or a 4xx/5xx. */
-int span_is_error(const struct span *s);
-
-/* The escaping exception (the last of the chain), or NULL. */
-const struct pytb_exception *span_exception(const struct span *s);
+void span_attrs(const struct span *s, const struct span_view *v, const struct attr_sink *a);
 
 /* Cut s in place to at most max bytes without splitting a UTF-8 sequence. */
 void span_cut_utf8(char *s, size_t max);

@@ -17,6 +17,7 @@
 #include "net/aws/sigv4.h"
 #include "net/http.h"
 #include "proto/pytraceback.h"
+#include "span/tracectx.h"
 
 #define QUEUE_MAX_BYTES (32u << 20)
 #define BATCH_WAIT_MS 1000
@@ -156,17 +157,6 @@ size_t cw_utf8_cut(const char *s, size_t len, size_t max)
 	return n;
 }
 
-static void hex(const uint8_t *p, int n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* A string from the traced process: bytes, not necessarily UTF-8. */
 static void add_clean(cJSON *o, const char *k, const char *v, size_t n)
 {
@@ -198,10 +188,10 @@ static char *print_free(cJSON *o)
 	return text;
 }
 
-char *cw_request_message(const struct span *s)
+char *cw_request_message(const struct span *s, const struct span_view *v)
 {
 	cJSON *o = cJSON_CreateObject();
-	char id[33];
+	const char *client = v->client_socket_addr;
 
 	if (!o)
 		return NULL;
@@ -213,31 +203,24 @@ char *cw_request_message(const struct span *s)
 	add_clean(o, "route", s->route, strlen(s->route));
 	add_clean(o, "path", s->path, strlen(s->path));
 	if (s->has_query)
-		add_clean(o, "query", s->query, strlen(s->query));
+		add_clean(o, "query", v->query, v->query_len);
 	if (s->status)
 		cJSON_AddNumberToObject(o, "status", s->status);
-	cJSON_AddNumberToObject(o, "duration_ms",
-				s->end_unix_ns > s->start_unix_ns ?
-					(double)(s->end_unix_ns - s->start_unix_ns) / 1e6 :
-					0);
+	cJSON_AddNumberToObject(o, "duration_ms", v->duration_ms);
 	cJSON_AddNumberToObject(o, "request_bytes", (double)s->request_body_size);
 	cJSON_AddNumberToObject(o, "response_bytes", (double)s->response_body_size);
-	add_clean(o, "client", s->client_addr, strlen(s->client_addr));
+	add_clean(o, "client", client, strlen(client));
 	if (s->x_forwarded_for[0])
 		add_clean(o, "x_forwarded_for", s->x_forwarded_for, strlen(s->x_forwarded_for));
 	if (s->user_agent[0])
 		add_clean(o, "user_agent", s->user_agent, strlen(s->user_agent));
-	hex(s->trace_id, 16, id);
-	cJSON_AddStringToObject(o, "trace_id", id);
-	hex(s->span_id, 8, id);
-	cJSON_AddStringToObject(o, "span_id", id);
-	if (s->has_parent) {
-		hex(s->parent_id, 8, id);
-		cJSON_AddStringToObject(o, "parent_id", id);
-	}
+	cJSON_AddStringToObject(o, "trace_id", v->trace_id);
+	cJSON_AddStringToObject(o, "span_id", v->span_id);
+	if (s->has_parent)
+		cJSON_AddStringToObject(o, "parent_id", v->parent_id);
 	cJSON_AddNumberToObject(o, "pid", s->pid);
-	if (s->exception && s->exception->nchain > 0) {
-		const struct pytb_exception *x = &s->exception->chain[s->exception->nchain - 1];
+	if (v->exception) {
+		const struct pytb_exception *x = v->exception;
 
 		add_clean(o, "exception_type", x->type, strlen(x->type));
 		add_clean(o, "exception_message", x->message, strlen(x->message));
@@ -267,9 +250,9 @@ char *cw_log_message(const struct log_record *r)
 	cJSON_AddNumberToObject(o, "pid", r->pid);
 	cJSON_AddNumberToObject(o, "tid", r->tid);
 	if (r->has_trace) {
-		hex(r->trace_id, 16, id);
+		tracectx_hex(r->trace_id, 16, id);
 		cJSON_AddStringToObject(o, "trace_id", id);
-		hex(r->span_id, 8, id);
+		tracectx_hex(r->span_id, 8, id);
 		cJSON_AddStringToObject(o, "span_id", id);
 	}
 	return print_free(o);
@@ -559,18 +542,15 @@ static void add_text(struct cw *c, uint64_t ts_us, char *json)
 	add_event(c, ts_us, json, strlen(json));
 }
 
-static void on_span(struct exporter *ex, const struct span *s)
+static void on_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	struct cw *c = (struct cw *)ex;
 
 	if (s->kind != SPAN_SERVER)
 		return;
-	add_text(c, s->end_unix_ns / 1000ull, cw_request_message(s));
+	add_text(c, s->end_unix_ns / 1000ull, cw_request_message(s, v));
 	if (c->emf)
-		emf_add(c->emf, s->service_name, s->route, s->status,
-			s->end_unix_ns > s->start_unix_ns ?
-				(double)(s->end_unix_ns - s->start_unix_ns) / 1e6 :
-				0);
+		emf_add(c->emf, s->service_name, s->route, v->http_4xx, v->fault, v->duration_ms);
 }
 
 static void on_log(struct exporter *ex, const struct log_record *r)

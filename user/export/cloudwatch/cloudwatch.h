@@ -40,7 +40,7 @@ char *cw_utf8_clean(const char *s, size_t n, size_t *outlen);
 /* How many bytes of s (valid UTF-8, len bytes) fit in max without splitting a character. */
 size_t cw_utf8_cut(const char *s, size_t len, size_t max);
 /* The request log message of a server span, and the message of a log record (JSON). */
-char *cw_request_message(const struct span *s);
+char *cw_request_message(const struct span *s, const struct span_view *v);
 char *cw_log_message(const struct log_record *r);
 /* The PutLogEvents body for items (messages as data, timestamps as key). */
 char *cw_put_body(const char *group, const char *stream, struct delivery_item **items, int n);

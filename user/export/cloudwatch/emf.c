@@ -70,7 +70,7 @@ static struct emf_key *key_for(struct emf *m, const char *service, const char *r
 	return k;
 }
 
-void emf_add(struct emf *m, const char *service, const char *route, int status,
+void emf_add(struct emf *m, const char *service, const char *route, int error, int fault,
 	     double latency_ms)
 {
 	struct emf_key *k = key_for(m, service && service[0] ? service : "unknown",
@@ -79,8 +79,8 @@ void emf_add(struct emf *m, const char *service, const char *route, int status,
 	if (!k)
 		return;
 	k->requests++;
-	k->errors += status >= 400 && status < 500;
-	k->faults += status >= 500;
+	k->errors += error != 0;
+	k->faults += fault != 0;
 	m->pending++;
 	/* Algorithm R: past the bound each latency replaces a kept one with equal chance. */
 	k->seen++;

@@ -12,8 +12,8 @@
 struct emf;
 
 struct emf *emf_new(const char *ns, uint64_t seed);
-/* One finished request. */
-void emf_add(struct emf *m, const char *service, const char *route, int status,
+/* One finished request: error for a 4xx, fault for a 5xx (span_view's http_4xx and fault). */
+void emf_add(struct emf *m, const char *service, const char *route, int error, int fault,
 	     double latency_ms);
 /* The interval's documents, one per (service, route) plus one per further EMF_MAX_VALUES
  * latencies, each malloc'd JSON passed to out (which takes it); then the interval starts

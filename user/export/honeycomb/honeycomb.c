@@ -212,10 +212,10 @@ static struct dataset_queue *queue_for(struct hny *h, const char *dataset)
 	return q;
 }
 
-static void hny_span(struct exporter *ex, const struct span *s)
+static void hny_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	struct hny *h = (struct hny *)ex;
-	char ds[HNY_DATASET_MAX], id[17];
+	char ds[HNY_DATASET_MAX];
 	struct dataset_queue *q;
 	int trimmed = 0;
 	char *ev;
@@ -233,7 +233,8 @@ static void hny_span(struct exporter *ex, const struct span *s)
 				"%s are dropped and counted", MAX_DATASETS, ds);
 		return;
 	}
-	ev = hny_event_encode(s, &h->eo, s->sample_rate ? (int)s->sample_rate : 1, HNY_EVENT_MAX, &trimmed);
+	ev = hny_event_encode(s, v, &h->eo, s->sample_rate ? (int)s->sample_rate : 1,
+			      HNY_EVENT_MAX, &trimmed);
 	if (!ev) {
 		/* Either memory ran out or the event stays over 1 MB without its stack. */
 		h->encode_failed++;
@@ -242,10 +243,7 @@ static void hny_span(struct exporter *ex, const struct span *s)
 		return;
 	}
 	h->trimmed += (uint64_t)trimmed;
-	snprintf(id, sizeof(id), "%02x%02x%02x%02x%02x%02x%02x%02x", s->span_id[0],
-		 s->span_id[1], s->span_id[2], s->span_id[3], s->span_id[4], s->span_id[5],
-		 s->span_id[6], s->span_id[7]);
-	delivery_add(q->d, ev, strlen(ev), 0, id); /* takes ev; counts a drop itself */
+	delivery_add(q->d, ev, strlen(ev), 0, v->span_id); /* takes ev; counts a drop itself */
 }
 
 static void hny_flush(struct exporter *ex)

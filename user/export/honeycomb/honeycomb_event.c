@@ -11,10 +11,7 @@
 #include "export/honeycomb/honeycomb_event.h"
 #include "proto/pytraceback.h"
 #include "span/semconv.h"
-#include "span/tracectx.h"
-
-/* Longer than any field a span holds except a stack trace, which is cut to this. */
-#define STACK_MAX (HNY_STRING_MAX + 1)
+#include "span/view.h"
 
 void hny_rfc3339(uint64_t unix_ns, char out[32])
 {
@@ -92,31 +89,24 @@ static void put_flag(void *ctx, const char *k, int v)
 	cJSON_AddBoolToObject(ctx, k, v);
 }
 
-static void add_exception(cJSON *d, const struct span *s, int with_stack)
+static void add_exception(cJSON *d, const struct span_view *v, int with_stack)
 {
-	const struct pytb_exception *x = span_exception(s);
-	char *stack;
+	const struct pytb_exception *x = v->exception;
 
 	if (!x)
 		return;
 	cJSON_AddStringToObject(d, "exception.type", x->type);
 	cJSON_AddStringToObject(d, "exception.message", x->message);
-	if (!with_stack)
-		return;
-	stack = malloc(STACK_MAX);
-	if (!stack)
-		return;
-	span_stacktrace(s->exception, stack, STACK_MAX);
-	cJSON_AddStringToObject(d, "exception.stacktrace", stack);
-	free(stack);
+	if (with_stack && v->stacktrace)
+		cJSON_AddStringToObject(d, "exception.stacktrace", v->stacktrace);
 }
 
-static cJSON *event_json(const struct span *s, const struct hny_event_opts *o, int samplerate,
-			 int with_stack)
+static cJSON *event_json(const struct span *s, const struct span_view *v,
+			 const struct hny_event_opts *o, int samplerate, int with_stack)
 {
 	struct attr_sink sink = { NULL, put_str, put_i64, put_flag };
 	cJSON *ev = cJSON_CreateObject(), *d;
-	char hex[33], name[SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 64], ts[32];
+	char ts[32];
 
 	if (!ev)
 		return NULL;
@@ -129,16 +119,11 @@ static cJSON *event_json(const struct span *s, const struct hny_event_opts *o, i
 		cJSON_Delete(ev);
 		return NULL;
 	}
-	tracectx_hex(s->trace_id, 16, hex);
-	cJSON_AddStringToObject(d, "trace.trace_id", hex);
-	tracectx_hex(s->span_id, 8, hex);
-	cJSON_AddStringToObject(d, "trace.span_id", hex);
-	if (s->has_parent) {
-		tracectx_hex(s->parent_id, 8, hex);
-		cJSON_AddStringToObject(d, "trace.parent_id", hex);
-	}
-	span_name(s, name, sizeof(name));
-	cJSON_AddStringToObject(d, "name", name);
+	cJSON_AddStringToObject(d, "trace.trace_id", v->trace_id);
+	cJSON_AddStringToObject(d, "trace.span_id", v->span_id);
+	if (s->has_parent)
+		cJSON_AddStringToObject(d, "trace.parent_id", v->parent_id);
+	cJSON_AddStringToObject(d, "name", v->name);
 	/* Beelines write both; Honeycomb's dataset definitions look for either. */
 	if (s->service_name && s->service_name[0]) {
 		cJSON_AddStringToObject(d, "service.name", s->service_name);
@@ -146,8 +131,7 @@ static cJSON *event_json(const struct span *s, const struct hny_event_opts *o, i
 	}
 	if (o && o->service_version)
 		cJSON_AddStringToObject(d, "service.version", o->service_version);
-	cJSON_AddNumberToObject(d, "duration_ms",
-				(double)(s->end_unix_ns - s->start_unix_ns) / 1e6);
+	cJSON_AddNumberToObject(d, "duration_ms", v->duration_ms);
 	/* root: starts the trace; subroot: continues a caller's trace in this process; leaf:
 	 * an outbound call with nothing under it. */
 	cJSON_AddStringToObject(d, "meta.span_type", s->kind == SPAN_CLIENT ? "leaf" :
@@ -158,26 +142,26 @@ static cJSON *event_json(const struct span *s, const struct hny_event_opts *o, i
 		cJSON_AddStringToObject(d, "meta.local_hostname", o->hostname);
 	put_i64(d, "process.pid", s->pid);
 	sink.ctx = d;
-	span_attrs(s, &sink);
-	if (span_is_error(s)) {
+	span_attrs(s, v, &sink);
+	if (v->is_error) {
 		cJSON_AddBoolToObject(d, "error", 1);
 		/* OTLP ingest's status fields, so both routes into Honeycomb look alike. */
 		cJSON_AddNumberToObject(d, "status_code", 2);
 	}
-	add_exception(d, s, with_stack);
+	add_exception(d, v, with_stack);
 	for (int i = 0; o && i < o->nresource; i++)
 		if (!cJSON_GetObjectItemCaseSensitive(d, o->resource[i].key))
 			cJSON_AddStringToObject(d, o->resource[i].key, o->resource[i].value);
 	return ev;
 }
 
-char *hny_event_encode(const struct span *s, const struct hny_event_opts *o, int samplerate,
-		       size_t max, int *trimmed)
+char *hny_event_encode(const struct span *s, const struct span_view *v,
+		       const struct hny_event_opts *o, int samplerate, size_t max, int *trimmed)
 {
 	if (trimmed)
 		*trimmed = 0;
 	for (int with_stack = 1; with_stack >= 0; with_stack--) {
-		cJSON *ev = event_json(s, o, samplerate, with_stack);
+		cJSON *ev = event_json(s, v, o, samplerate, with_stack);
 		char *text = ev ? cJSON_PrintUnformatted(ev) : NULL;
 
 		cJSON_Delete(ev);
@@ -185,7 +169,7 @@ char *hny_event_encode(const struct span *s, const struct hny_event_opts *o, int
 			return NULL;
 		if (strlen(text) <= max) {
 			if (trimmed)
-				*trimmed = !with_stack && s->exception;
+				*trimmed = !with_stack && v->exception;
 			return text;
 		}
 		free(text);

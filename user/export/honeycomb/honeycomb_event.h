@@ -8,6 +8,7 @@
 
 #include "lib/otel_kv.h"
 #include "span/span.h"
+#include "span/view.h"
 
 #define HNY_EVENT_MAX 1000000      /* bytes of one event's JSON (libhoney apiEventSizeMax) */
 #define HNY_BATCH_MAX_BYTES 5000000 /* bytes of one batch body, uncompressed */
@@ -25,8 +26,8 @@ struct hny_event_opts {
  * "data": {fields}} as compact JSON of at most max bytes (malloc'd). An event over max loses
  * its stack trace and exception chain first (*trimmed says so); NULL when it still does not
  * fit or memory ran out. */
-char *hny_event_encode(const struct span *s, const struct hny_event_opts *o, int samplerate,
-		       size_t max, int *trimmed);
+char *hny_event_encode(const struct span *s, const struct span_view *v,
+		       const struct hny_event_opts *o, int samplerate, size_t max, int *trimmed);
 
 /* Classic keys (32 hex digits, or a 64-character hc?ic_ ingest key, or empty) write to the
  * dataset named in the request; Environment keys route traces by service name. */

@@ -11,6 +11,7 @@
 #include "lib/otel_kv.h"
 #include "lib/version.h"
 #include "net/gzip.h"
+#include "span/tracectx.h"
 
 #define BATCH_ITEMS 512
 #define BATCH_MAX_BYTES (4u << 20) /* well under the 64 MiB the spec lets a client send */
@@ -161,9 +162,8 @@ static const char *resource_for(struct otlp *o, const char *service, uint32_t pi
 }
 
 static void enqueue(struct otlp *o, struct signal_queue *q, const char *resource, char *rec,
-		    const uint8_t *span_id)
+		    const char *id)
 {
-	char id[17] = "";
 	size_t len;
 	char *item = resource && rec ? otlp_item(resource, rec, &len) : NULL;
 
@@ -173,28 +173,26 @@ static void enqueue(struct otlp *o, struct signal_queue *q, const char *resource
 		o->ex.dropped++;
 		return;
 	}
-	if (span_id)
-		snprintf(id, sizeof(id), "%02x%02x%02x%02x%02x%02x%02x%02x", span_id[0],
-			 span_id[1], span_id[2], span_id[3], span_id[4], span_id[5], span_id[6],
-			 span_id[7]);
 	delivery_add(q->d, item, len, 0, id);
 }
 
-static void otlp_span(struct exporter *ex, const struct span *s)
+static void otlp_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	struct otlp *o = (struct otlp *)ex;
 
-	enqueue(o, &o->traces, resource_for(o, s->service_name, s->pid), otlp_span_json(s),
-		s->span_id);
+	enqueue(o, &o->traces, resource_for(o, s->service_name, s->pid), otlp_span_json(s, v),
+		v->span_id);
 }
 
 static void otlp_log(struct exporter *ex, const struct log_record *r)
 {
 	struct otlp *o = (struct otlp *)ex;
 	uint64_t now = clock_mono_to_unix_ns(clock_mono_now_ns());
+	char id[17] = "";
 
-	enqueue(o, &o->logs, resource_for(o, r->service_name, r->pid), otlp_log_json(r, now),
-		r->has_trace ? r->span_id : NULL);
+	if (r->has_trace)
+		tracectx_hex(r->span_id, 8, id);
+	enqueue(o, &o->logs, resource_for(o, r->service_name, r->pid), otlp_log_json(r, now), id);
 }
 
 static void otlp_flush(struct exporter *ex)

@@ -10,8 +10,7 @@
 #include "proto/pytraceback.h"
 #include "span/semconv.h"
 #include "span/tracectx.h"
-
-#define STACK_MAX (64 * 1024)
+#include "span/view.h"
 
 /* Flags: the low byte is the W3C trace flags (sampled: pyspan only exports what sampling
  * kept); 0x100 says whether the parent is remote is known, 0x200 that it is. */
@@ -100,11 +99,10 @@ char *otlp_resource_json(const char *service_name, uint32_t pid,
 	return print(r);
 }
 
-static void add_exception_event(cJSON *span, const struct span *s)
+static void add_exception_event(cJSON *span, const struct span *s, const struct span_view *v)
 {
-	const struct pytb_exception *x = span_exception(s);
+	const struct pytb_exception *x = v->exception;
 	cJSON *evs, *ev, *a;
-	char *stack;
 
 	if (!x)
 		return;
@@ -123,60 +121,45 @@ static void add_exception_event(cJSON *span, const struct span *s)
 		return;
 	attr_str(a, "exception.type", x->type);
 	attr_str(a, "exception.message", x->message);
-	stack = malloc(STACK_MAX);
-	if (stack) {
-		span_stacktrace(s->exception, stack, STACK_MAX);
-		attr_str(a, "exception.stacktrace", stack);
-		free(stack);
-	}
+	if (v->stacktrace)
+		attr_str(a, "exception.stacktrace", v->stacktrace);
 }
 
-char *otlp_span_json(const struct span *s)
+char *otlp_span_json(const struct span *s, const struct span_view *v)
 {
 	struct attr_sink sink = { NULL, attr_str, attr_i64, attr_flag };
 	cJSON *o = cJSON_CreateObject(), *a;
-	char hex[33], name[SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 64];
 	int flags = FLAG_SAMPLED | FLAG_HAS_IS_REMOTE;
 
 	if (!o)
 		return NULL;
-	tracectx_hex(s->trace_id, 16, hex);
-	cJSON_AddStringToObject(o, "traceId", hex);
-	tracectx_hex(s->span_id, 8, hex);
-	cJSON_AddStringToObject(o, "spanId", hex);
+	cJSON_AddStringToObject(o, "traceId", v->trace_id);
+	cJSON_AddStringToObject(o, "spanId", v->span_id);
 	if (s->has_parent) {
-		tracectx_hex(s->parent_id, 8, hex);
-		cJSON_AddStringToObject(o, "parentSpanId", hex);
+		cJSON_AddStringToObject(o, "parentSpanId", v->parent_id);
 		/* A server span's parent is the caller's span, in another process. */
 		if (s->kind == SPAN_SERVER)
 			flags |= FLAG_IS_REMOTE;
 	}
 	cJSON_AddNumberToObject(o, "flags", flags);
-	span_name(s, name, sizeof(name));
-	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "name", v->name);
 	cJSON_AddNumberToObject(o, "kind", s->kind == SPAN_CLIENT ? 3 : 2);
 	add_u64_string(o, "startTimeUnixNano", s->start_unix_ns);
 	add_u64_string(o, "endTimeUnixNano", s->end_unix_ns);
 	a = cJSON_AddArrayToObject(o, "attributes");
 	if (a) {
 		sink.ctx = a;
-		span_attrs(s, &sink);
+		span_attrs(s, v, &sink);
 	}
-	add_exception_event(o, s);
+	add_exception_event(o, s, v);
 	/* Server 4xx stays UNSET (the client's fault); 5xx, exceptions and failed calls are
 	 * ERROR. */
-	if (span_is_error(s)) {
+	if (v->is_error) {
 		cJSON *st = cJSON_AddObjectToObject(o, "status");
-		const struct pytb_exception *x = span_exception(s);
-		char msg[PYTB_TYPE_MAX + PYTB_MESSAGE_MAX + 4];
+		const char *msg = v->exception ? v->exception_text :
+				  s->kind == SPAN_CLIENT ? s->error_message :
+							   "";
 
-		if (x)
-			snprintf(msg, sizeof(msg), "%s%s%s", x->type, x->message[0] ? ": " : "",
-				 x->message);
-		else if (s->kind == SPAN_CLIENT && s->error_message[0])
-			snprintf(msg, sizeof(msg), "%s", s->error_message);
-		else
-			msg[0] = '\0';
 		if (st) {
 			if (msg[0])
 				cJSON_AddStringToObject(st, "message", msg);

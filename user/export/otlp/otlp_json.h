@@ -10,6 +10,7 @@
 #include "lib/otel_kv.h"
 #include "span/logrec.h"
 #include "span/span.h"
+#include "span/view.h"
 
 #define OTLP_SCOPE_NAME "pyspan"
 
@@ -32,7 +33,7 @@ char *otlp_resource_json(const char *service_name, uint32_t pid,
 
 /* One Span object (malloc'd): hex ids, kind 2 SERVER / 3 CLIENT, nanosecond times as decimal
  * strings, semconv attributes, an "exception" event, status ERROR for failures. */
-char *otlp_span_json(const struct span *s);
+char *otlp_span_json(const struct span *s, const struct span_view *v);
 
 /* One LogRecord object (malloc'd); observed_ns is when pyspan read it. */
 char *otlp_log_json(const struct log_record *r, uint64_t observed_ns);

@@ -213,7 +213,7 @@ static const char *root_of(struct rollbar *r, uint32_t pid)
 	return r->root[0] ? r->root : NULL;
 }
 
-static void rollbar_span(struct exporter *ex, const struct span *s)
+static void rollbar_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	struct rollbar *r = (struct rollbar *)ex;
 	char fp[ROLLBAR_FINGERPRINT_LEN + 1], uuid[ROLLBAR_UUID_LEN + 1];
@@ -223,9 +223,9 @@ static void rollbar_span(struct exporter *ex, const struct span *s)
 	char *item;
 	int cut = 0;
 
-	if (!rollbar_span_is_error(s))
+	if (!rollbar_span_is_error(s, v))
 		return;
-	rollbar_fingerprint(s, fp);
+	rollbar_fingerprint(s, v, fp);
 	if (!rollbar_dedup_check(r->dedup, fp, now_ms(), &repeats))
 		return;
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
@@ -238,7 +238,7 @@ static void rollbar_span(struct exporter *ex, const struct span *s)
 		r->framework = fw;
 	r->item.framework = r->framework;
 	r->item.root = root_of(r, s->pid);
-	item = rollbar_item_encode(s, &r->item, uuid, repeats, ROLLBAR_ITEM_MAX, &cut);
+	item = rollbar_item_encode(s, v, &r->item, uuid, repeats, ROLLBAR_ITEM_MAX, &cut);
 	if (!item) {
 		r->encode_failed++;
 		ex->dropped++;

@@ -10,25 +10,18 @@
 #include "lib/sink.h"
 #include "lib/utf8.h"
 #include "proto/pytraceback.h"
-#include "span/exception.h"
 #include "span/redact.h"
 #include "span/tracectx.h"
 
-int rollbar_span_is_error(const struct span *s)
+int rollbar_span_is_error(const struct span *s, const struct span_view *v)
 {
-	return s->kind == SPAN_SERVER && (s->status >= 500 || s->exception);
+	return s->kind == SPAN_SERVER && v->is_error;
 }
 
-static const struct pytb_exception *escaped(const struct span *s)
+void rollbar_fingerprint(const struct span *s, const struct span_view *v,
+			 char out[ROLLBAR_FINGERPRINT_LEN + 1])
 {
-	if (!s->exception || s->exception->nchain <= 0)
-		return NULL;
-	return &s->exception->chain[s->exception->nchain - 1];
-}
-
-void rollbar_fingerprint(const struct span *s, char out[ROLLBAR_FINGERPRINT_LEN + 1])
-{
-	const struct pytb_exception *x = escaped(s);
+	const struct pytb_exception *x = v->exception;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	char key[PYTB_TYPE_MAX + PYTB_FILE_MAX + PYTB_FUNC_MAX + SPAN_PATH_MAX + 64];
@@ -163,12 +156,12 @@ static void status_line(const struct span *s, char *out, size_t len)
 		 s->path[0] ? s->path : "/");
 }
 
-static cJSON *body_message(const struct span *s)
+static cJSON *body_message(const struct span *s, const struct span_view *v)
 {
 	cJSON *body = cJSON_CreateObject();
 	cJSON *m = body ? cJSON_AddObjectToObject(body, "message") : NULL;
 	char text[SPAN_METHOD_MAX + SPAN_PATH_MAX + 32];
-	const struct pytb_exception *x = escaped(s);
+	const struct pytb_exception *x = v->exception;
 
 	if (!m) {
 		cJSON_Delete(body);
@@ -182,32 +175,17 @@ static cJSON *body_message(const struct span *s)
 	return body;
 }
 
-static void add_request(cJSON *data, const struct span *s)
+static void add_request(cJSON *data, const struct span *s, const struct span_view *v)
 {
 	cJSON *req = cJSON_AddObjectToObject(data, "request");
 	cJSON *h;
-	char q[SPAN_QUERY_MAX];
-	char url[SPAN_ADDR_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX + 32];
-	char ip[SPAN_XFF_MAX];
 
 	if (!req)
 		return;
-	/* span.query is redacted where it is parsed; redacting again costs nothing and keeps
-	 * this encoder safe on its own. */
-	q[0] = '\0';
-	if (s->has_query)
-		redact_query(s->query, strlen(s->query), q, sizeof(q));
-	if (s->server_port > 0 && s->server_addr[0])
-		snprintf(url, sizeof(url), strchr(s->server_addr, ':') ? "http://[%s]:%d%s%s%s" :
-									 "http://%s:%d%s%s%s",
-			 s->server_addr, s->server_port, s->path, s->has_query ? "?" : "", q);
-	else
-		snprintf(url, sizeof(url), "http://localhost%s%s%s", s->path,
-			 s->has_query ? "?" : "", q);
-	cJSON_AddStringToObject(req, "url", url);
+	cJSON_AddStringToObject(req, "url", v->url_full);
 	add_str_if(req, "method", s->method);
 	if (s->has_query)
-		cJSON_AddStringToObject(req, "query_string", q);
+		cJSON_AddStringToObject(req, "query_string", v->query);
 	/* Only the headers pyspan keeps, and never one that holds a credential. */
 	h = cJSON_AddObjectToObject(req, "headers");
 	if (h) {
@@ -218,45 +196,34 @@ static void add_request(cJSON *data, const struct span *s)
 		if (s->x_forwarded_for[0] && !redact_header_is_secret(xff, sizeof(xff) - 1))
 			cJSON_AddStringToObject(h, xff, s->x_forwarded_for);
 	}
-	if (s->x_forwarded_for[0]) {
-		/* The first address is the original client; the rest are proxies. */
-		size_t i = strspn(s->x_forwarded_for, " \t"), n;
-
-		n = strcspn(s->x_forwarded_for + i, ", \t");
-		snprintf(ip, sizeof(ip), "%.*s", (int)n, s->x_forwarded_for + i);
-		add_str_if(req, "user_ip", ip);
-	} else if (s->client_addr[0] && s->client_port >= 0) {
-		cJSON_AddStringToObject(req, "user_ip", s->client_addr);
-	}
+	/* The first forwarded address is the original client; the rest are proxies. */
+	if (v->client_forwarded_addr[0])
+		cJSON_AddStringToObject(req, "user_ip", v->client_forwarded_addr);
+	else if (v->client_port >= 0)
+		cJSON_AddStringToObject(req, "user_ip", v->client_socket_addr);
 }
 
-static void add_custom(cJSON *data, const struct span *s, uint64_t repeats)
+static void add_custom(cJSON *data, const struct span *s, const struct span_view *v,
+		       uint64_t repeats)
 {
 	cJSON *c = cJSON_AddObjectToObject(data, "custom");
-	char hex[33];
 
 	if (!c)
 		return;
 	/* So that the item links back to the trace in the tracing backend. */
-	tracectx_hex(s->trace_id, 16, hex);
-	cJSON_AddStringToObject(c, "trace_id", hex);
-	tracectx_hex(s->span_id, 8, hex);
-	cJSON_AddStringToObject(c, "span_id", hex);
+	cJSON_AddStringToObject(c, "trace_id", v->trace_id);
+	cJSON_AddStringToObject(c, "span_id", v->span_id);
 	add_str_if(c, "service", s->service_name);
 	add_str_if(c, "route", s->route);
 	if (s->status)
 		cJSON_AddNumberToObject(c, "status", s->status);
-	cJSON_AddNumberToObject(c, "duration_ms",
-				(double)(s->end_unix_ns - s->start_unix_ns) / 1e6);
+	cJSON_AddNumberToObject(c, "duration_ms", v->duration_ms);
 	if (repeats)
 		cJSON_AddNumberToObject(c, "repeats_suppressed", (double)repeats);
 	if (s->exception) {
-		const struct pytb_exception *x = escaped(s);
+		const struct pytb_exception *x = v->exception;
 
-		cJSON_AddStringToObject(c, "exception_source",
-					s->exception_source == EXCEPTION_FROM_INTERPRETER ?
-						"interpreter" :
-						"traceback_text");
+		cJSON_AddStringToObject(c, "exception_source", v->exception_source);
 		if (x && x->frames_omitted)
 			cJSON_AddNumberToObject(c, "frames_omitted", x->frames_omitted);
 		if (s->exception->chain_omitted)
@@ -266,11 +233,11 @@ static void add_custom(cJSON *data, const struct span *s, uint64_t repeats)
 		cJSON_AddBoolToObject(c, "incomplete", 1);
 }
 
-static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, const char *uuid,
-		   uint64_t repeats)
+static cJSON *item(const struct span *s, const struct span_view *v,
+		   const struct rollbar_item_opts *o, const char *uuid, uint64_t repeats)
 {
 	cJSON *root = cJSON_CreateObject(), *data, *srv, *n;
-	const struct pytb_exception *x = escaped(s);
+	const struct pytb_exception *x = v->exception;
 	const char *fw = rollbar_framework(s);
 	char buf[PYTB_TYPE_MAX + PYTB_MESSAGE_MAX + SPAN_PATH_MAX + 64];
 	char cut[ROLLBAR_TITLE_MAX * 4 + 1];
@@ -282,7 +249,7 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 	}
 	utf8_cut_chars(o->environment, ROLLBAR_ENVIRONMENT_MAX, cut, sizeof(cut));
 	cJSON_AddStringToObject(data, "environment", cut);
-	cJSON_AddItemToObject(data, "body", x ? body_trace(s->exception) : body_message(s));
+	cJSON_AddItemToObject(data, "body", x ? body_trace(s->exception) : body_message(s, v));
 	cJSON_AddStringToObject(data, "level", "error");
 	cJSON_AddNumberToObject(data, "timestamp", (double)(s->end_unix_ns / 1000000000ull));
 	if (o->code_version && o->code_version[0]) {
@@ -294,7 +261,7 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 	add_str_if(data, "framework", fw ? fw : o->framework);
 	snprintf(buf, sizeof(buf), "%s %s", s->method, s->route[0] ? s->route : s->path);
 	cJSON_AddStringToObject(data, "context", buf);
-	add_request(data, s);
+	add_request(data, s, v);
 	srv = cJSON_AddObjectToObject(data, "server");
 	if (srv) {
 		add_str_if(srv, "host", o->host);
@@ -305,16 +272,15 @@ static cJSON *item(const struct span *s, const struct rollbar_item_opts *o, cons
 			cJSON_AddStringToObject(srv, "code_version", cut);
 		}
 	}
-	add_custom(data, s, repeats);
+	add_custom(data, s, v, repeats);
 	{
 		char fp[ROLLBAR_FINGERPRINT_LEN + 1];
 
-		rollbar_fingerprint(s, fp);
+		rollbar_fingerprint(s, v, fp);
 		cJSON_AddStringToObject(data, "fingerprint", fp);
 	}
 	if (x)
-		snprintf(buf, sizeof(buf), "%s%s%s", x->type, x->message[0] ? ": " : "",
-			 x->message);
+		snprintf(buf, sizeof(buf), "%s", v->exception_text);
 	else
 		status_line(s, buf, sizeof(buf));
 	/* A title is one line. */
@@ -389,10 +355,11 @@ static int shed_chain(cJSON *body)
 	return 1;
 }
 
-char *rollbar_item_encode(const struct span *s, const struct rollbar_item_opts *o,
-			  const char *uuid, uint64_t repeats, size_t max, int *truncated)
+char *rollbar_item_encode(const struct span *s, const struct span_view *v,
+			  const struct rollbar_item_opts *o, const char *uuid, uint64_t repeats,
+			  size_t max, int *truncated)
 {
-	cJSON *root = item(s, o, uuid, repeats);
+	cJSON *root = item(s, v, o, uuid, repeats);
 	cJSON *data = cJSON_GetObjectItem(root, "data");
 	char *text = NULL;
 	int cut = 0, custom_cut = 0;
@@ -409,21 +376,18 @@ char *rollbar_item_encode(const struct span *s, const struct rollbar_item_opts *
 		if (!custom_cut) {
 			/* Keep the link to the trace: it is what the custom object is for. */
 			cJSON *c = cJSON_CreateObject();
-			char hex[33];
 
 			custom_cut = 1;
 			if (!c)
 				continue;
-			tracectx_hex(s->trace_id, 16, hex);
-			cJSON_AddStringToObject(c, "trace_id", hex);
-			tracectx_hex(s->span_id, 8, hex);
-			cJSON_AddStringToObject(c, "span_id", hex);
+			cJSON_AddStringToObject(c, "trace_id", v->trace_id);
+			cJSON_AddStringToObject(c, "span_id", v->span_id);
 			cJSON_AddBoolToObject(c, "truncated", 1);
 			cJSON_ReplaceItemInObject(data, "custom", c);
 		} else if (shed_chain(body) || shed_frames(body)) {
 			;
 		} else if (!cJSON_HasObjectItem(body, "message")) {
-			cJSON_ReplaceItemInObject(data, "body", body_message(s));
+			cJSON_ReplaceItemInObject(data, "body", body_message(s, v));
 		} else {
 			break;
 		}

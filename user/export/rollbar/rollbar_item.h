@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "span/span.h"
+#include "span/view.h"
 
 #define ROLLBAR_ITEM_MAX (128 * 1024) /* bytes in one item: the documented payload limit */
 #define ROLLBAR_ENVIRONMENT_MAX 255   /* characters */
@@ -26,13 +27,14 @@ struct rollbar_item_opts {
 
 /* Does this span make a Rollbar item: a server span that answered 5xx or whose exception
  * escaped the request? */
-int rollbar_span_is_error(const struct span *s);
+int rollbar_span_is_error(const struct span *s, const struct span_view *v);
 
 /* What groups identical errors, as 40 hex characters (SHA-1) plus NUL: the escaping
  * exception's type and innermost frame (file, function, line) when there is one, else the
  * status, method and route (the path when no route is known). The message is left out: it
  * often holds ids that differ between otherwise identical errors. */
-void rollbar_fingerprint(const struct span *s, char out[ROLLBAR_FINGERPRINT_LEN + 1]);
+void rollbar_fingerprint(const struct span *s, const struct span_view *v,
+			 char out[ROLLBAR_FINGERPRINT_LEN + 1]);
 
 /* An RFC 4122 version 4 UUID in lowercase from 16 random bytes; out holds 37 bytes. */
 void rollbar_uuid4(const uint8_t rnd[16], char out[ROLLBAR_UUID_LEN + 1]);
@@ -48,7 +50,8 @@ const char *rollbar_framework(const struct span *s);
  * the earlier exceptions of the chain, oldest first, then the oldest frames, then the trace
  * itself for a message; *truncated (may be NULL) says so. NULL when even that does not fit
  * or memory ran out. */
-char *rollbar_item_encode(const struct span *s, const struct rollbar_item_opts *o,
-			  const char *uuid, uint64_t repeats, size_t max, int *truncated);
+char *rollbar_item_encode(const struct span *s, const struct span_view *v,
+			  const struct rollbar_item_opts *o, const char *uuid, uint64_t repeats,
+			  size_t max, int *truncated);
 
 #endif

@@ -11,7 +11,6 @@
 #include "export/xray/xray_segment.h"
 #include "lib/log.h"
 #include "net/udp.h"
-#include "span/tracectx.h"
 
 #define DAEMON_HEADER "{\"format\": \"json\", \"version\": 1}\n"
 /* Header plus document stay under 64 kB, the daemon's read buffer and X-Ray's document
@@ -28,6 +27,7 @@
 
 struct held_call {
 	struct span span;
+	struct span_view view;
 	uint64_t deadline;
 };
 
@@ -118,7 +118,7 @@ static void daemon_send(struct xray *x, const char *doc)
 }
 
 /* One document out, by the configured route; takes doc (NULL: it could not be encoded). */
-static void send_doc(struct xray *x, char *doc, const uint8_t id_raw[8])
+static void send_doc(struct xray *x, char *doc, const char *id)
 {
 	if (!doc) {
 		x->encode_failed++;
@@ -126,9 +126,6 @@ static void send_doc(struct xray *x, char *doc, const uint8_t id_raw[8])
 		return;
 	}
 	if (x->api) {
-		char id[17];
-
-		tracectx_hex(id_raw, 8, id);
 		xray_api_add(x->client, doc, id); /* takes doc */
 	} else {
 		daemon_send(x, doc);
@@ -141,9 +138,9 @@ static size_t doc_max(const struct xray *x)
 	return x->api ? XRAY_DOC_MAX : DAEMON_DOC_MAX;
 }
 
-static void send_independent(struct xray *x, const struct span *c)
+static void send_independent(struct xray *x, const struct span *c, const struct span_view *v)
 {
-	send_doc(x, xray_subsegment_encode(c, doc_max(x)), c->span_id);
+	send_doc(x, xray_subsegment_encode(c, v, doc_max(x)), v->span_id);
 }
 
 static int was_sent(const struct xray *x, const uint8_t id[8])
@@ -156,24 +153,31 @@ static int was_sent(const struct xray *x, const uint8_t id[8])
 	return 0;
 }
 
-static void hold_call(struct xray *x, const struct span *c)
+static void hold_call(struct xray *x, const struct span *c, const struct span_view *v)
 {
 	struct held_call *h;
 
 	if (x->nheld == HOLD_MAX || !(h = malloc(sizeof(*h)))) {
-		send_independent(x, c);
+		send_independent(x, c, v);
 		return;
 	}
+	/* The copies point at nothing of the caller's: a call has no exception of its own. */
 	h->span = *c;
 	h->span.exception = NULL;
+	h->view = *v;
+	h->view.exception = NULL;
+	h->view.exception_source = NULL;
+	h->view.stacktrace = NULL;
+	h->view.client_socket_addr = "";
 	h->deadline = mono_ns() + HOLD_NS;
 	x->held[x->nheld++] = h;
 }
 
 /* A request's segment, with the calls held for it as its subsegments. */
-static void send_request(struct xray *x, const struct span *s)
+static void send_request(struct xray *x, const struct span *s, const struct span_view *v)
 {
 	const struct span *calls[HOLD_MAX];
+	const struct span_view *views[HOLD_MAX];
 	struct held_call *mine[HOLD_MAX];
 	int n = 0, kept = 0, cut = 0, embedded = 0;
 	char *doc;
@@ -181,37 +185,39 @@ static void send_request(struct xray *x, const struct span *s)
 	for (int i = 0; i < x->nheld; i++) {
 		if (memcmp(x->held[i]->span.parent_id, s->span_id, 8) == 0) {
 			mine[n] = x->held[i];
+			views[n] = &x->held[i]->view;
 			calls[n++] = &x->held[i]->span;
 		} else {
 			x->held[kept++] = x->held[i];
 		}
 	}
 	x->nheld = kept;
-	doc = xray_segment_encode_calls(s, calls, n, &x->seg, doc_max(x), &cut, &embedded);
+	doc = xray_segment_encode_calls(s, v, calls, views, n, &x->seg, doc_max(x), &cut,
+					&embedded);
 	if (cut)
 		x->truncated++;
-	send_doc(x, doc, s->span_id);
+	send_doc(x, doc, v->span_id);
 	memcpy(x->sent_ids[x->nsent++ % SENT_RING], s->span_id, 8);
 	/* Too many to fit in one document: each goes on its own, under the segment. */
 	for (int i = 0; i < n; i++) {
 		if (!embedded)
-			send_independent(x, calls[i]);
+			send_independent(x, calls[i], views[i]);
 		free(mine[i]);
 	}
 }
 
-static void xray_span(struct exporter *ex, const struct span *s)
+static void xray_span(struct exporter *ex, const struct span *s, const struct span_view *v)
 {
 	struct xray *x = (struct xray *)ex;
 
 	if (s->kind == SPAN_SERVER)
-		send_request(x, s);
+		send_request(x, s, v);
 	else if (!s->has_parent)
-		send_doc(x, xray_call_segment_encode(s, &x->seg, doc_max(x)), s->span_id);
+		send_doc(x, xray_call_segment_encode(s, v, &x->seg, doc_max(x)), v->span_id);
 	else if (was_sent(x, s->parent_id))
-		send_independent(x, s);
+		send_independent(x, s, v);
 	else
-		hold_call(x, s);
+		hold_call(x, s, v);
 }
 
 /* Calls whose request never came: independent subsegments (all of them when closing). */
@@ -222,7 +228,7 @@ static void release_held(struct xray *x, int all)
 
 	for (int i = 0; i < x->nheld; i++) {
 		if (all || x->held[i]->deadline <= now) {
-			send_independent(x, &x->held[i]->span);
+			send_independent(x, &x->held[i]->span, &x->held[i]->view);
 			free(x->held[i]);
 		} else {
 			x->held[kept++] = x->held[i];

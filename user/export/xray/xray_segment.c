@@ -8,8 +8,6 @@
 #include "export/xray/xray_segment.h"
 #include "lib/utf8.h"
 #include "proto/pytraceback.h"
-#include "span/exception.h"
-#include "span/span_url.h"
 #include "span/tracectx.h"
 
 static int name_char_ok(unsigned char c)
@@ -47,11 +45,8 @@ void xray_annotation_key(const char *in, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-void xray_trace_id(const uint8_t id[16], char out[36])
+void xray_trace_id(const char hex[33], char out[36])
 {
-	char hex[33];
-
-	tracectx_hex(id, 16, hex);
 	snprintf(out, 36, "1-%.8s-%.24s", hex, hex + 8);
 }
 
@@ -74,36 +69,22 @@ static void add_time(cJSON *o, const char *key, uint64_t unix_ns)
 	cJSON_AddRawToObject(o, key, buf);
 }
 
-static void add_request(cJSON *http, const struct span *s)
+static void add_request(cJSON *http, const struct span *s, const struct span_view *v)
 {
 	cJSON *req = cJSON_AddObjectToObject(http, "request");
-	char url[SPAN_ADDR_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX + 32];
-	char ip[SPAN_XFF_MAX];
 
 	if (!req)
 		return;
 	cJSON_AddStringToObject(req, "method", s->method);
-	if (s->server_port > 0 && s->server_addr[0])
-		snprintf(url, sizeof(url), strchr(s->server_addr, ':') ? "http://[%s]:%d%s%s%s" :
-									 "http://%s:%d%s%s%s",
-			 s->server_addr, s->server_port, s->path, s->has_query ? "?" : "",
-			 s->query);
-	else
-		snprintf(url, sizeof(url), "http://localhost%s%s%s", s->path,
-			 s->has_query ? "?" : "", s->query);
-	add_str(req, "url", url);
+	add_str(req, "url", v->url_full);
 	if (s->user_agent[0])
 		add_str(req, "user_agent", s->user_agent);
-	if (s->x_forwarded_for[0]) {
-		/* The first address is the original client; the rest are proxies. */
-		size_t i = strspn(s->x_forwarded_for, " \t"), n;
-
-		n = strcspn(s->x_forwarded_for + i, ", \t");
-		snprintf(ip, sizeof(ip), "%.*s", (int)n, s->x_forwarded_for + i);
-		add_str(req, "client_ip", ip);
+	/* The first forwarded address is the original client; the rest are proxies. */
+	if (v->client_forwarded_addr[0]) {
+		add_str(req, "client_ip", v->client_forwarded_addr);
 		cJSON_AddBoolToObject(req, "x_forwarded_for", 1);
-	} else if (s->client_addr[0]) {
-		add_str(req, "client_ip", s->client_addr);
+	} else if (v->client_socket_addr[0]) {
+		add_str(req, "client_ip", v->client_socket_addr);
 	}
 }
 
@@ -162,7 +143,7 @@ static cJSON *cause_to_json(const struct pytb_report *r)
 	return cause;
 }
 
-static void add_metadata(cJSON *doc, const struct span *s)
+static void add_metadata(cJSON *doc, const struct span *s, const struct span_view *v)
 {
 	cJSON *md = cJSON_AddObjectToObject(doc, "metadata");
 	cJSON *ns = md ? cJSON_AddObjectToObject(md, "pyspan") : NULL;
@@ -173,17 +154,15 @@ static void add_metadata(cJSON *doc, const struct span *s)
 		cJSON_AddStringToObject(ns, "server.address", s->server_addr);
 	if (s->server_port >= 0)
 		cJSON_AddNumberToObject(ns, "server.port", s->server_port);
-	if (s->client_port >= 0)
-		cJSON_AddNumberToObject(ns, "client.port", s->client_port);
-	if (s->client_addr[0] && s->x_forwarded_for[0])
-		cJSON_AddStringToObject(ns, "network.peer.address", s->client_addr);
+	if (v->client_port >= 0)
+		cJSON_AddNumberToObject(ns, "client.port", v->client_port);
+	/* client_ip came from X-Forwarded-For: the socket's peer is the nearest proxy. */
+	if (v->client_socket_addr[0] && v->client_forwarded_addr[0])
+		cJSON_AddStringToObject(ns, "network.peer.address", v->client_socket_addr);
 	cJSON_AddNumberToObject(ns, "http.request.body.size", (double)s->request_body_size);
 	cJSON_AddNumberToObject(ns, "thread.id", s->tid);
-	if (s->exception)
-		cJSON_AddStringToObject(ns, "exception_source",
-					s->exception_source == EXCEPTION_FROM_INTERPRETER ?
-						"interpreter" :
-						"traceback_text");
+	if (v->exception_source)
+		cJSON_AddStringToObject(ns, "exception_source", v->exception_source);
 	if (s->headers_truncated)
 		cJSON_AddBoolToObject(ns, "headers_truncated", 1);
 	if (s->body_unsynced)
@@ -192,7 +171,8 @@ static void add_metadata(cJSON *doc, const struct span *s)
 		cJSON_AddBoolToObject(ns, "incomplete", 1);
 }
 
-static cJSON *segment(const struct span *s, const struct xray_segment_opts *o)
+static cJSON *segment(const struct span *s, const struct span_view *v,
+		      const struct xray_segment_opts *o)
 {
 	cJSON *doc = cJSON_CreateObject(), *http, *res, *ann;
 	char buf[XRAY_NAME_MAX * 4 + 1], key[64];
@@ -201,14 +181,11 @@ static cJSON *segment(const struct span *s, const struct xray_segment_opts *o)
 		return NULL;
 	xray_segment_name(s->service_name, buf, sizeof(buf));
 	cJSON_AddStringToObject(doc, "name", buf);
-	tracectx_hex(s->span_id, 8, buf);
-	cJSON_AddStringToObject(doc, "id", buf);
-	xray_trace_id(s->trace_id, buf);
+	cJSON_AddStringToObject(doc, "id", v->span_id);
+	xray_trace_id(v->trace_id, buf);
 	cJSON_AddStringToObject(doc, "trace_id", buf);
-	if (s->has_parent) {
-		tracectx_hex(s->parent_id, 8, buf);
-		cJSON_AddStringToObject(doc, "parent_id", buf);
-	}
+	if (s->has_parent)
+		cJSON_AddStringToObject(doc, "parent_id", v->parent_id);
 	add_time(doc, "start_time", s->start_unix_ns);
 	add_time(doc, "end_time", s->end_unix_ns);
 	if (o && o->origin)
@@ -222,20 +199,20 @@ static cJSON *segment(const struct span *s, const struct xray_segment_opts *o)
 
 	http = cJSON_AddObjectToObject(doc, "http");
 	if (http) {
-		add_request(http, s);
+		add_request(http, s, v);
 		if (s->status && (res = cJSON_AddObjectToObject(http, "response"))) {
 			cJSON_AddNumberToObject(res, "status", s->status);
 			cJSON_AddNumberToObject(res, "content_length",
 						(double)s->response_body_size);
 		}
 	}
-	if (s->status >= 400 && s->status < 500)
+	if (v->http_4xx)
 		cJSON_AddBoolToObject(doc, "error", 1);
-	if (s->status == 429)
+	if (v->throttle)
 		cJSON_AddBoolToObject(doc, "throttle", 1);
-	if (s->status >= 500)
+	if (v->fault)
 		cJSON_AddBoolToObject(doc, "fault", 1);
-	if (s->exception && s->exception->nchain > 0)
+	if (v->exception)
 		cJSON_AddItemToObject(doc, "cause", cause_to_json(s->exception));
 
 	ann = cJSON_AddObjectToObject(doc, "annotations");
@@ -247,7 +224,7 @@ static cJSON *segment(const struct span *s, const struct xray_segment_opts *o)
 		xray_annotation_key("pid", key, sizeof(key));
 		cJSON_AddNumberToObject(ann, key, s->pid);
 	}
-	add_metadata(doc, s);
+	add_metadata(doc, s, v);
 	{
 		cJSON *aws = cJSON_AddObjectToObject(doc, "aws");
 		cJSON *xr = aws ? cJSON_AddObjectToObject(aws, "xray") : NULL;
@@ -291,10 +268,10 @@ static int shed_frames(cJSON *doc)
 	return 1;
 }
 
-char *xray_segment_encode(const struct span *s, const struct xray_segment_opts *o, size_t max,
-			  int *truncated)
+char *xray_segment_encode(const struct span *s, const struct span_view *v,
+			  const struct xray_segment_opts *o, size_t max, int *truncated)
 {
-	cJSON *doc = segment(s, o);
+	cJSON *doc = segment(s, v, o);
 	char *text = NULL;
 	int cut = 0;
 
@@ -337,13 +314,13 @@ static void call_name(const struct span *c, char *out, size_t outlen)
 }
 
 /* A failed call: the error flags and a cause marked remote (the peer said so). */
-static void call_error(cJSON *doc, const struct span *c)
+static void call_error(cJSON *doc, const struct span *c, const struct span_view *v)
 {
 	cJSON *cause, *arr, *e;
 	char id[17];
 	uint8_t raw[8];
 
-	if (!c->is_error)
+	if (!v->fault)
 		return;
 	cJSON_AddBoolToObject(doc, "fault", 1);
 	if (c->status)
@@ -362,15 +339,14 @@ static void call_error(cJSON *doc, const struct span *c)
 	cJSON_AddItemToArray(arr, e);
 }
 
-static cJSON *call_subsegment(const struct span *c)
+static cJSON *call_subsegment(const struct span *c, const struct span_view *v)
 {
 	cJSON *doc = cJSON_CreateObject(), *md, *ns;
 	char buf[SPAN_HOST_MAX + SPAN_PATH_MAX + SPAN_QUERY_MAX + 16];
 
 	if (!doc)
 		return NULL;
-	tracectx_hex(c->span_id, 8, buf);
-	cJSON_AddStringToObject(doc, "id", buf);
+	cJSON_AddStringToObject(doc, "id", v->span_id);
 	call_name(c, buf, sizeof(buf));
 	cJSON_AddStringToObject(doc, "name", buf);
 	add_time(doc, "start_time", c->start_unix_ns);
@@ -383,17 +359,16 @@ static cJSON *call_subsegment(const struct span *c)
 
 		if (req) {
 			cJSON_AddStringToObject(req, "method", c->method);
-			span_url_full(c, buf, sizeof(buf));
-			add_str(req, "url", buf);
+			add_str(req, "url", v->url_full);
 		}
 		if (http && c->status && (res = cJSON_AddObjectToObject(http, "response"))) {
 			cJSON_AddNumberToObject(res, "status", c->status);
 			cJSON_AddNumberToObject(res, "content_length",
 						(double)c->response_body_size);
 		}
-		if (c->status >= 400 && c->status < 500)
+		if (v->http_4xx)
 			cJSON_AddBoolToObject(doc, "error", 1);
-		if (c->status == 429)
+		if (v->throttle)
 			cJSON_AddBoolToObject(doc, "throttle", 1);
 	} else if (strcmp(c->db_system, "postgresql") == 0) {
 		cJSON *sql = cJSON_AddObjectToObject(doc, "sql");
@@ -412,7 +387,7 @@ static cJSON *call_subsegment(const struct span *c)
 			add_str(sql, "url", buf);
 		}
 	}
-	call_error(doc, c);
+	call_error(doc, c, v);
 	md = cJSON_AddObjectToObject(doc, "metadata");
 	ns = md ? cJSON_AddObjectToObject(md, "pyspan") : NULL;
 	if (ns) {
@@ -451,7 +426,9 @@ static char *print_within(cJSON *doc, size_t max)
 	return text;
 }
 
-char *xray_segment_encode_calls(const struct span *s, const struct span *const *calls, int n,
+char *xray_segment_encode_calls(const struct span *s, const struct span_view *v,
+				const struct span *const *calls,
+				const struct span_view *const *call_views, int n,
 				const struct xray_segment_opts *o, size_t max, int *truncated,
 				int *embedded)
 {
@@ -459,9 +436,10 @@ char *xray_segment_encode_calls(const struct span *s, const struct span *const *
 	char *text;
 
 	*embedded = 0;
-	if (n > 0 && (doc = segment(s, o)) && (arr = cJSON_AddArrayToObject(doc, "subsegments"))) {
+	if (n > 0 && (doc = segment(s, v, o)) &&
+	    (arr = cJSON_AddArrayToObject(doc, "subsegments"))) {
 		for (int i = 0; i < n; i++) {
-			cJSON *sub = call_subsegment(calls[i]);
+			cJSON *sub = call_subsegment(calls[i], call_views[i]);
 
 			if (sub)
 				cJSON_AddItemToArray(arr, sub);
@@ -474,26 +452,26 @@ char *xray_segment_encode_calls(const struct span *s, const struct span *const *
 			return text;
 		}
 	}
-	return xray_segment_encode(s, o, max, truncated);
+	return xray_segment_encode(s, v, o, max, truncated);
 }
 
-char *xray_subsegment_encode(const struct span *c, size_t max)
+char *xray_subsegment_encode(const struct span *c, const struct span_view *v, size_t max)
 {
-	cJSON *doc = call_subsegment(c);
+	cJSON *doc = call_subsegment(c, v);
 	char buf[36];
 
 	if (!doc)
 		return NULL;
 	cJSON_AddStringToObject(doc, "type", "subsegment");
-	xray_trace_id(c->trace_id, buf);
+	xray_trace_id(v->trace_id, buf);
 	cJSON_AddStringToObject(doc, "trace_id", buf);
 	tracectx_hex(c->parent_id, 8, buf);
 	cJSON_AddStringToObject(doc, "parent_id", buf);
 	return print_within(doc, max);
 }
 
-char *xray_call_segment_encode(const struct span *c, const struct xray_segment_opts *o,
-			       size_t max)
+char *xray_call_segment_encode(const struct span *c, const struct span_view *v,
+			       const struct xray_segment_opts *o, size_t max)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr, *sub;
 	char buf[XRAY_NAME_MAX * 4 + 1];
@@ -506,7 +484,7 @@ char *xray_call_segment_encode(const struct span *c, const struct xray_segment_o
 	tracectx_new_span_id(id);
 	tracectx_hex(id, 8, buf);
 	cJSON_AddStringToObject(doc, "id", buf);
-	xray_trace_id(c->trace_id, buf);
+	xray_trace_id(v->trace_id, buf);
 	cJSON_AddStringToObject(doc, "trace_id", buf);
 	add_time(doc, "start_time", c->start_unix_ns);
 	add_time(doc, "end_time", c->end_unix_ns);
@@ -519,7 +497,7 @@ char *xray_call_segment_encode(const struct span *c, const struct xray_segment_o
 			add_str(svc, "version", o->service_version);
 	}
 	arr = cJSON_AddArrayToObject(doc, "subsegments");
-	sub = call_subsegment(c);
+	sub = call_subsegment(c, v);
 	if (arr && sub)
 		cJSON_AddItemToArray(arr, sub);
 	else
