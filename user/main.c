@@ -37,6 +37,8 @@
 /* How often /proc is searched again for processes to follow: the exec events catch new
  * processes at once; this catches those moved into a cgroup or renamed without an exec. */
 #define RESCAN_NS (2000ull * 1000000ull)
+/* At most this long reading what the kernel queued before the stop. */
+#define DRAIN_NS (200ull * 1000000ull)
 
 static volatile sig_atomic_t stop;
 
@@ -353,8 +355,11 @@ out:
 	export_shutdown_begins();
 	metrics_server_close(msrv);
 	if (cap) {
-		/* Drain what the kernel already queued, then stop paying for probes. */
-		while (capture_poll(cap, 0) > 0)
+		/* Drain what the kernel already queued, then stop paying for probes. A service
+		 * writing as fast as pyspan reads would keep this going: it gets a bound. */
+		uint64_t drain_until = clock_mono_now_ns() + DRAIN_NS;
+
+		while (capture_poll(cap, 0) > 0 && clock_mono_now_ns() < drain_until)
 			;
 		print_summary(cap);
 		capture_close(cap);

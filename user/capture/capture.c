@@ -15,6 +15,8 @@
 #include "capture.skel.h"
 #include "capture/capture.h"
 #include "lib/caps.h"
+#include "lib/clock.h"
+#include "capture/detach.h"
 #include "capture/dispatch.h"
 #include "capture/follow.h"
 #include "lib/log.h"
@@ -450,15 +452,38 @@ void capture_stats(struct capture *cap, struct capture_stats *out)
 	free(vals);
 }
 
+/* Every link, the OpenSSL probes' and the skeleton's, closed together (see detach.h). */
+static void detach_all(struct capture *cap)
+{
+	int nprogs = cap->skel ? cap->skel->skeleton->prog_cnt : 0;
+	int n = 0, max = cap->ntls_libs * 2 * TLS_FUNCS + nprogs;
+	struct bpf_link ***links = calloc((size_t)max + 1, sizeof(*links));
+
+	if (!links)
+		return; /* capture_bpf__detach and the process's exit close them, one by one */
+	for (int i = 0; i < cap->ntls_libs; i++)
+		for (int j = 0; j < 2 * TLS_FUNCS; j++)
+			links[n++] = &cap->tls_libs[i].links[j];
+	for (int i = 0; i < nprogs; i++)
+		links[n++] = cap->skel->skeleton->progs[i].link;
+	{
+		uint64_t t0 = clock_mono_now_ns();
+
+		detach_hand_over();
+		detach_links(links, n);
+		log_debug("detached %d links in %.0f ms", n,
+			  (double)(clock_mono_now_ns() - t0) / 1e6);
+	}
+	free(links);
+}
+
 void capture_close(struct capture *cap)
 {
 	if (!cap)
 		return;
 	/* Detach before anything else: the traced processes stop paying for probes now,
 	 * whatever userspace still has to do. */
-	for (int i = 0; i < cap->ntls_libs; i++)
-		for (int j = 0; j < 2 * TLS_FUNCS; j++)
-			bpf_link__destroy(cap->tls_libs[i].links[j]);
+	detach_all(cap);
 	free(cap->tls_libs);
 	if (cap->skel)
 		capture_bpf__detach(cap->skel);
