@@ -76,11 +76,12 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)pyexc_stats()->events,
 		(unsigned long long)proc_output_stats()->tracebacks);
 	log_msg("outbound: %llu calls traced; TLS: %d OpenSSL librar%s probed, %llu probe hits "
-		"(%llu calls)",
+		"(%llu calls), %llu files refused, %llu released",
 		(unsigned long long)client_calls_stats()->spans, st.tls_libs,
 		st.tls_libs == 1 ? "y" : "ies",
 		(unsigned long long)(st.ssl_hits[SSL_HIT_ENTRY] + st.ssl_hits[SSL_HIT_RETURN]),
-		(unsigned long long)st.ssl_hits[SSL_HIT_ENTRY]);
+		(unsigned long long)st.ssl_hits[SSL_HIT_ENTRY], (unsigned long long)st.tls_refused,
+		(unsigned long long)st.tls_released);
 }
 
 /* The capture's counters and every stage's, for --stats and the metrics endpoint. */

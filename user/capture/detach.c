@@ -121,3 +121,41 @@ void detach_links(struct bpf_link **links[], int n)
 		if (started[t])
 			pthread_join(tid[t], NULL);
 }
+
+struct async_job {
+	int n;
+	struct bpf_link *links[];
+};
+
+static void *destroy_job(void *arg)
+{
+	struct async_job *job = arg;
+
+	for (int i = 0; i < job->n; i++)
+		bpf_link__destroy(job->links[i]);
+	free(job);
+	return NULL;
+}
+
+void detach_links_async(struct bpf_link *const links[], int n)
+{
+	struct async_job *job = malloc(sizeof(*job) + (size_t)n * sizeof(job->links[0]));
+	pthread_attr_t attr;
+	pthread_t tid;
+	int started = 0;
+
+	if (job) {
+		job->n = n;
+		memcpy(job->links, links, (size_t)n * sizeof(job->links[0]));
+		if (pthread_attr_init(&attr) == 0) {
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			started = pthread_create(&tid, &attr, destroy_job, job) == 0;
+			pthread_attr_destroy(&attr);
+		}
+		if (started)
+			return;
+		free(job);
+	}
+	for (int i = 0; i < n; i++)
+		bpf_link__destroy(links[i]);
+}

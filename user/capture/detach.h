@@ -16,4 +16,8 @@ void detach_hand_over(void);
 /* Destroy every non-NULL link in links[0..n) from parallel threads and set each to NULL. */
 void detach_links(struct bpf_link **links[], int n);
 
+/* Destroy links[0..n) from a thread of their own, for releases while pyspan runs: the caller
+ * neither waits nor touches them again. Without a thread, they are destroyed here. */
+void detach_links_async(struct bpf_link *const links[], int n);
+
 #endif
