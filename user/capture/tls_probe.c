@@ -2,6 +2,7 @@
 /* The OpenSSL uprobes: which libssl files are probed, within bounds, and released when unused. */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -173,7 +174,8 @@ static void on_map(uint32_t pid, const struct tls_map *m, void *arg)
 	err = proc_open_mapped(pid, m->path, m->start, m->end, m->ino, TLS_PROBE_MAX_SIZE, &fd,
 			       &st);
 	if (err != PROC_OPEN_OK) {
-		if (err != PROC_OPEN_MISSING)
+		/* A name gone from a live process was hidden or renamed: worth saying. */
+		if (err != PROC_OPEN_MISSING || kill((pid_t)pid, 0) == 0)
 			say_once(tp, 1u << err, pid, m->path, proc_open_reason(err));
 		refuse(tp, pid, m, 0);
 		return;
