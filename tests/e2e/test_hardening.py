@@ -12,6 +12,7 @@ Each scenario is one finding of the hardening review, run against a real gunicor
     probed, pyspan's descriptors stay bounded, the stop is quick, and the probes are
     released once the processes are gone.
   - stop: with --flush-deadline 0 and 5 and nothing queued, the stop takes under 1 s.
+  - http99: `GET /x HTTP/9.9`, which gunicorn answers, gives a span with its status.
 
 Needs root, kernel BTF, setpriv and unshare (util-linux), and unprivileged user namespaces;
 otherwise skipped. PYSPAN_BIN=path runs it against another build (the main branch's, to see
@@ -23,6 +24,7 @@ import http.client
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -269,7 +271,32 @@ def scenario_stop(t, work, port, gu):
             ps.stop(signal.SIGKILL, 5)
 
 
-SCENARIOS = ["fifo", "symlink", "many", "stop"]
+def scenario_http99(t, work, port, gu):
+    """A request line with a version gunicorn does not speak, which it answers."""
+    name = "HTTP/9.9"
+    ps = start_pyspan(work, "pyspan-http99", [gu.pid])
+    try:
+        if not t.check("%s: attaches" % name, attached(ps), "attached", lib.tail(ps.stderr_path)):
+            return
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /x HTTP/9.9\r\nHost: a\r\n\r\n")
+            answer = s.recv(64)
+        t.note("%s: gunicorn answered %r" % (name, answer.split(b"\r\n")[0]))
+        spans = [x for x in served_spans(ps, port) if x.get("url.path") == "/x"]
+        deadline = time.monotonic() + 5
+        while not spans and time.monotonic() < deadline:
+            time.sleep(0.1)
+            spans = [x for x in served_spans(ps, port) if x.get("url.path") == "/x"]
+        t.eq("%s: one span" % name, len(spans), 1)
+        if spans:
+            status = int(answer.split(b" ")[1]) if answer.startswith(b"HTTP/") else None
+            t.eq("%s: the status gunicorn answered" % name,
+                 spans[0].get("http.response.status_code"), status)
+    finally:
+        ps.stop(signal.SIGINT, 5)
+
+
+SCENARIOS = ["fifo", "symlink", "many", "stop", "http99"]
 
 
 def main():
@@ -299,6 +326,8 @@ def main():
                     scenario_many(t, work, port, gu)
                 elif s == "stop":
                     scenario_stop(t, work, port, gu)
+                elif s == "http99":
+                    scenario_http99(t, work, port, gu)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:
