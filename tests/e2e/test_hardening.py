@@ -13,6 +13,8 @@ Each scenario is one finding of the hardening review, run against a real gunicor
     released once the processes are gone.
   - stop: with --flush-deadline 0 and 5 and nothing queued, the stop takes under 1 s.
   - http99: `GET /x HTTP/9.9`, which gunicorn answers, gives a span with its status.
+  - userinfo: OTLP, Honeycomb and X-Ray endpoints with user:password@: no password in
+    --check-config, in -v lines or in the stop summary.
 
 Needs root, kernel BTF, setpriv and unshare (util-linux), and unprivileged user namespaces;
 otherwise skipped. PYSPAN_BIN=path runs it against another build (the main branch's, to see
@@ -22,6 +24,7 @@ the findings fail).
 """
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -84,9 +87,9 @@ def without_sys_admin(argv):
 class Pyspan(lib.Pyspan):
     """pyspan under a name of the scenario's, optionally without CAP_SYS_ADMIN."""
 
-    def __init__(self, work, name, argv, limited):
+    def __init__(self, work, name, argv, limited=False, env=None):
         lib.Proc.__init__(self, name, without_sys_admin(argv) if limited else argv, work,
-                          cwd=str(lib.REPO))
+                          cwd=str(lib.REPO), env=env)
 
 
 def start_pyspan(work, name, pids, extra=(), limited=False):
@@ -222,7 +225,8 @@ def scenario_many(t, work, port, gu):
         t.note("%s: pyspan holds %d file descriptors" % (name, fds))
         t.check("%s: pyspan's descriptors stay bounded" % name, 0 < fds <= 400, "<= 400",
                 fds)
-        probed = [l for l in ps.stderr_text().splitlines() if "probing OpenSSL" in l]
+        probed = [l for l in ps.stderr_text().splitlines()
+                  if re.search(r"probing (\d+ )?OpenSSL", l)]
         t.check("%s: at most 16 files probed" % name, len(probed) <= 16, "<= 16",
                 len(probed))
         t.check("%s: the bound is said" % name, "more OpenSSL libraries than pyspan probes"
@@ -296,7 +300,45 @@ def scenario_http99(t, work, port, gu):
         ps.stop(signal.SIGINT, 5)
 
 
-SCENARIOS = ["fifo", "symlink", "many", "stop", "http99"]
+def scenario_userinfo(t, work, port, gu):
+    """Endpoints with user:password@ in them: never printed."""
+    name = "userinfo"
+    dead = lib.free_port()
+    urls = ["--otlp-endpoint", "http://user:PASSWORD1@127.0.0.1:%d/" % dead,
+            "--honeycomb-endpoint", "http://user:PASSWORD2@127.0.0.1:%d/" % dead,
+            "--xray-mode", "api", "--xray-endpoint", "http://user:PASSWORD3@127.0.0.1:%d" % dead]
+    env = dict(os.environ, HONEYCOMB_API_KEY="hckey0123456789abcdef01", AWS_REGION="us-east-1",
+               AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="x" * 40)
+    empty = work / "empty.json"
+    empty.write_text("{}")
+    os.chmod(empty, 0o600)
+    chk = subprocess.run([str(lib.PYSPAN), "--check-config", str(empty), "--export",
+                          "otlp,honeycomb,xray"] + urls, capture_output=True, text=True, env=env,
+                         timeout=30)
+    t.eq("%s: --check-config exits 0" % name, chk.returncode, 0)
+    leaked = [l.strip() for l in (chk.stdout + chk.stderr).splitlines() if "PASSWORD" in l]
+    t.eq("%s: --check-config shows no password" % name, leaked, [])
+    t.check("%s: --check-config still shows the endpoints" % name,
+            "****@127.0.0.1:%d" % dead in chk.stdout, "****@127.0.0.1:%d" % dead, chk.stdout[-300:])
+    argv = [str(lib.PYSPAN), "--pid", str(gu.pid), "--export", "stdout,otlp,honeycomb,xray",
+            "--flush-deadline", "1", "-v"] + urls
+    ps = Pyspan(work, "pyspan-userinfo", argv, env=env)
+    try:
+        if not t.check("%s: attaches" % name, attached(ps), "attached", lib.tail(ps.stderr_path)):
+            return
+        send_requests(port, 3)
+        time.sleep(1.5)
+        ps.stop(signal.SIGINT, 10)
+        err = ps.stderr_text()
+        t.check("%s: pyspan said something about the endpoints" % name, "127.0.0.1:%d" % dead
+                in err, "lines naming 127.0.0.1:%d" % dead, lib.tail(ps.stderr_path, 5))
+        leaked = [l for l in err.splitlines() if "PASSWORD" in l]
+        t.eq("%s: no password on stderr (log lines, -v, the stop summary)" % name, leaked[:3], [])
+    finally:
+        ps.stop(signal.SIGKILL, 5)
+
+
+SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo"]
 
 
 def main():
@@ -328,6 +370,8 @@ def main():
                     scenario_stop(t, work, port, gu)
                 elif s == "http99":
                     scenario_http99(t, work, port, gu)
+                elif s == "userinfo":
+                    scenario_userinfo(t, work, port, gu)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:

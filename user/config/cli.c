@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/cli.h"
+#include "lib/log.h"
 #include "config/config_file.h"
 #include "config/config_print.h"
 #include "config/options.h"
@@ -425,12 +426,12 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			return CLI_USAGE_ERROR;
 		}
 		if (config_file_load(path, cfg, err, sizeof(err))) {
-			fprintf(stderr, "pyspan: %s\n", err);
+			log_msg("%s", err); /* through redaction: a URL may carry a password */
 			return CLI_USAGE_ERROR;
 		}
 	}
 	if (apply_env(cfg, err, sizeof(err))) {
-		fprintf(stderr, "pyspan: %s\n", err);
+		log_msg("%s", err); /* through redaction: a URL may carry a password */
 		return CLI_USAGE_ERROR;
 	}
 
@@ -473,7 +474,7 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 				if (o->val == opt)
 					snprintf(name, sizeof(name), "--%s", o->name);
 			if (options_set(cfg, id, name, optarg, err, sizeof(err))) {
-				fprintf(stderr, "pyspan: %s\n", err);
+				log_msg("%s", err); /* through redaction: a URL may carry a password */
 				return CLI_USAGE_ERROR;
 			}
 			continue;

@@ -24,17 +24,35 @@ static int is_secret(const char *name)
 	return 0;
 }
 
+/* The userinfo of a URL ("user:password" before '@') becomes "****": an endpoint's
+ * credentials are masked like any secret value, the rest of the URL stays readable. */
+static void mask_userinfo(cJSON *v)
+{
+	const char *s = cJSON_GetStringValue(v), *user, *end;
+	char masked[2048];
+
+	if (!s || !(user = strstr(s, "://")))
+		return;
+	user += 3;
+	end = user + strcspn(user, "/?#@");
+	if (*end != '@' || strlen(s) >= sizeof(masked))
+		return;
+	snprintf(masked, sizeof(masked), "%.*s****%s", (int)(user - s), s, end);
+	cJSON_SetValuestring(v, masked);
+}
+
 void config_mask(cJSON *obj)
 {
 	cJSON *v, *next;
 
 	for (v = obj ? obj->child : NULL; v; v = next) {
 		next = v->next; /* v is freed when replaced */
+		mask_userinfo(v);
 		/* A switch holds no secret, whatever its name ("redis_redact_keys"). */
 		if (v->string && is_secret(v->string) && !cJSON_IsBool(v))
 			cJSON_ReplaceItemInObjectCaseSensitive(obj, v->string,
 							       cJSON_CreateString("****"));
-		else if (cJSON_IsObject(v))
+		else if (cJSON_IsObject(v) || cJSON_IsArray(v))
 			config_mask(v);
 	}
 }

@@ -285,8 +285,8 @@ struct exporter *export_otlp_new(const struct otlp_opts *opt)
 	otlp_signal_url(opt->endpoint, opt->logs_endpoint, OTLP_LOGS, o->logs.url,
 			sizeof(o->logs.url));
 	if (!is_url(o->traces.url) || !is_url(o->logs.url)) {
-		fprintf(stderr, "pyspan: the OTLP endpoint takes an http:// or https:// URL, not "
-				"'%s'\n", is_url(o->traces.url) ? o->logs.url : o->traces.url);
+		log_msg("the OTLP endpoint takes an http:// or https:// URL, not '%s'",
+			is_url(o->traces.url) ? o->logs.url : o->traces.url);
 		goto fail;
 	}
 	o->gzip = opt->gzip;
