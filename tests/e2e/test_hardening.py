@@ -15,6 +15,9 @@ Each scenario is one finding of the hardening review, run against a real gunicor
   - http99: `GET /x HTTP/9.9`, which gunicorn answers, gives a span with its status.
   - userinfo: OTLP, Honeycomb and X-Ray endpoints with user:password@: no password in
     --check-config, in -v lines or in the stop summary.
+  - trust: a mode-0666 config file of nobody's (whose "record" names a root-only file) and a
+    config in a world-writable directory are refused, naming file and mode; --record does
+    not follow a symlink nobody left in a sticky directory, nor truncate nobody's file.
 
 Needs root, kernel BTF, setpriv and unshare (util-linux), and unprivileged user namespaces;
 otherwise skipped. PYSPAN_BIN=path runs it against another build (the main branch's, to see
@@ -23,7 +26,9 @@ the findings fail).
 /usr/bin/python3 tests/e2e/test_hardening.py [-v] [scenario...]
 """
 import http.client
+import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -338,7 +343,82 @@ def scenario_userinfo(t, work, port, gu):
         ps.stop(signal.SIGKILL, 5)
 
 
-SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo"]
+def scenario_trust(t, work, port, gu):
+    """A config file anyone could write, and --record names an attacker can steer."""
+    nobody = pwd.getpwnam("nobody")
+    secret = work / "root-only"
+    secret.write_text("root's own data\n")
+    os.chmod(secret, 0o600)
+    before = secret.read_bytes()
+
+    def run(argv, timeout=30):
+        p = subprocess.run([str(lib.PYSPAN)] + argv, capture_output=True, text=True,
+                           timeout=timeout, cwd=str(lib.REPO))
+        return p.returncode, p.stderr
+
+    # A mode-0666 file owned by nobody whose "record" key names the root-only file.
+    cfg = work / "nobody.json"
+    cfg.write_text(json.dumps({"pids": [gu.pid], "record": str(secret)}))
+    os.chown(cfg, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(cfg, 0o666)
+    p = Pyspan(work, "pyspan-trust-cfg", [str(lib.PYSPAN), "--config", str(cfg)])
+    rc = p.wait(10)
+    if rc is None:
+        p.stop(signal.SIGINT, 5)
+    lines = [l for l in p.stderr_text().splitlines() if str(cfg) in l]
+    t.eq("config 0666 of nobody: refused with exit 2", rc, 2)
+    t.check("config 0666 of nobody: one line naming the file and its mode",
+            len(lines) == 1 and "0666" in lines[0], "one line with %s and 0666" % cfg, lines)
+    t.eq("config 0666 of nobody: the root-only file is untouched", secret.read_bytes(), before)
+    # The same file, but in a directory anyone can write (no sticky bit).
+    wdir = shared_dir(work, "open-dir")
+    cfg2 = wdir / "c.json"
+    cfg2.write_text(json.dumps({"pids": [gu.pid]}))
+    os.chmod(cfg2, 0o644)
+    rc, err = run(["--check-config", str(cfg2)])
+    t.check("config in a world-writable directory: refused naming it",
+            rc == 2 and str(wdir) in err and "0777" in err, "exit 2 naming %s, 0777" % wdir,
+            "rc %s: %s" % (rc, err.strip()))
+    os.chmod(wdir, 0o755)
+    rc, err = run(["--check-config", str(cfg2)])
+    t.eq("config root's, 0644, in a 0755 directory: accepted", rc, 0)
+
+    # --record into a sticky directory of nobody's, where nobody left a symlink.
+    sticky = work / "sticky"
+    sticky.mkdir()
+    os.chown(sticky, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(sticky, 0o1777)
+    link = sticky / "rec.bin"
+    subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "ln",
+                    "-s", str(secret), str(link)], check=True)
+    theirs = sticky / "theirs.bin"
+    subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh",
+                    "-c", "echo nobody-data > %s" % theirs], check=True)
+    for target, what in ((link, "a symlink nobody placed"), (theirs, "nobody's file")):
+        before_t = theirs.read_bytes()
+        p = Pyspan(work, "pyspan-record", [str(lib.PYSPAN), "--pid", str(gu.pid), "--record",
+                                           str(target)])
+        rc = p.wait(20)
+        if rc is None:
+            p.stop(signal.SIGINT, 5)
+        err = p.stderr_text()
+        t.check("--record %s: refused" % what, rc == 1 and "cannot write the recording" in err,
+                "exit 1, 'cannot write the recording'", "rc %s: %s" % (rc, lib.tail(p.stderr_path, 2)))
+        t.eq("--record %s: the root-only file is untouched" % what, secret.read_bytes(), before)
+        t.eq("--record %s: nobody's file is untouched" % what, theirs.read_bytes(), before_t)
+    # A new file there is created, pyspan's own, mode 0600.
+    mine = sticky / "mine.bin"
+    p = Pyspan(work, "pyspan-record-new", [str(lib.PYSPAN), "--pid", str(gu.pid), "--record",
+                                           str(mine)])
+    ok = attached(p)
+    p.stop(signal.SIGINT, 10)
+    st = os.stat(mine) if mine.exists() else None
+    t.check("--record a new name: written, 0600, root's", ok and st is not None and st.st_uid == 0
+            and (st.st_mode & 0o777) == 0o600, "created 0600 by root",
+            st and (oct(st.st_mode), st.st_uid))
+
+
+SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust"]
 
 
 def main():
@@ -372,6 +452,8 @@ def main():
                     scenario_http99(t, work, port, gu)
                 elif s == "userinfo":
                     scenario_userinfo(t, work, port, gu)
+                elif s == "trust":
+                    scenario_trust(t, work, port, gu)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for --config files: every error message, a round trip, and precedence. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -173,6 +174,24 @@ static void test_file_errors(void)
 	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "config %s: larger than 1 MiB", path);
 	CHECK_STR(err, want);
+
+	/* A file others may write is refused, naming its mode; so is a FIFO, at once. */
+	write_file("{}");
+	chmod(path, 0666);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "config %s: refused: mode 0666, owner uid %u: only root or "
+		 "pyspan's user may be able to write it", path, (unsigned)geteuid());
+	CHECK_STR(err, want);
+	chmod(path, 0620);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	chmod(path, 0644);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), 0);
+	unlink(path);
+	mkfifo(path, 0600);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "config %s: not a regular file", path);
+	CHECK_STR(err, want);
+	unlink(path);
 }
 
 static const char good[] =

@@ -302,10 +302,12 @@ struct capture *capture_open(const struct capture_opts *o)
 		goto fail;
 	}
 	if (o->record_path) {
-		cap->record = record_create(o->record_path);
+		const char *why;
+
+		cap->record = record_create(o->record_path, &why);
 		if (!cap->record) {
 			log_msg("cannot write the recording %s: %s", o->record_path,
-				strerror(errno));
+				why ? why : strerror(errno));
 			goto fail;
 		}
 	}
