@@ -15,6 +15,9 @@ Each scenario is one finding of the hardening review, run against a real gunicor
   - http99: `GET /x HTTP/9.9`, which gunicorn answers, gives a span with its status.
   - userinfo: OTLP, Honeycomb and X-Ray endpoints with user:password@: no password in
     --check-config, in -v lines or in the stop summary.
+  - tokens: a 40-character reset token in the path is {token} in http.route and the span name
+    and REDACTED in url.path and in what stdout, X-Ray, Honeycomb, OTLP and CloudWatch get,
+    unless --keep-path-tokens.
   - trust: a mode-0666 config file of nobody's (whose "record" names a root-only file) and a
     config in a world-writable directory are refused, naming file and mode; --record does
     not follow a symlink nobody left in a sticky directory, nor truncate nobody's file.
@@ -41,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lib  # noqa: E402
+from receivers.base import Receiver  # noqa: E402
 
 TRAP = Path(__file__).resolve().parent / "apps" / "tls_trap.py"
 REQUESTS = 20
@@ -418,7 +422,83 @@ def scenario_trust(t, work, port, gu):
             st and (oct(st.st_mode), st.st_uid))
 
 
-SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust"]
+class CatchAll(Receiver):
+    """Answers every POST with 200 and keeps each decoded body, whatever the backend."""
+
+    def __init__(self):
+        self.bodies = []
+        super().__init__()
+
+    def handle(self, h, path, headers, body):
+        raw, _ = self.decode(headers, body, 64 << 20)
+        self.bodies.append((path, raw or body))
+        return 200, {}, {}
+
+
+TOKEN = "Zx9QmT3vK8pLw2RbN7cYf4HdJ6sAe1Gu5oViXqE0"
+
+
+def scenario_pathtokens(t, work, port, gu):
+    """A reset token in the path: {token} in the route and name, REDACTED in every copy."""
+    name = "path tokens"
+    rx = CatchAll()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.2)
+    env = dict(os.environ, HONEYCOMB_API_KEY="hcaik_01hardeningtestkey0123456789abcdefghijklmnopqrstuv",
+               AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:%d" % udp.getsockname()[1],
+               AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="y" * 40,
+               AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    argv = [str(lib.PYSPAN), "--pid", str(gu.pid), "--flush-deadline", "3", "--export",
+            "stdout,xray,honeycomb,otlp,cloudwatch", "--honeycomb-endpoint", rx.url,
+            "--otlp-endpoint", rx.url + "/", "--cloudwatch-endpoint", rx.url, "--log-group",
+            "hardening"]
+    for keep in (False, True):
+        what = "%s%s" % (name, " with --keep-path-tokens" if keep else "")
+        rx.bodies.clear()
+        ps = Pyspan(work, "pyspan-tokens%s" % ("-keep" if keep else ""),
+                    argv + (["--keep-path-tokens"] if keep else []), env=env)
+        datagrams = []
+        try:
+            if not t.check("%s: attaches" % what, attached(ps), "attached",
+                           lib.tail(ps.stderr_path)):
+                continue
+            send_requests(port, 1, "/reset/%s?next=/home" % TOKEN)
+            wait_spans(ps, port, 1)
+            ps.stop(signal.SIGINT, 15)
+            while True:
+                try:
+                    datagrams.append(udp.recv(65536))
+                except OSError:
+                    break
+            spans = [x for x in served_spans(ps, port) if x.get("url.path", "").startswith("/reset")]
+            t.eq("%s: one span" % what, len(spans), 1)
+            if not spans:
+                continue
+            sp = spans[0]
+            t.eq("%s: http.route" % what, sp.get("http.route"), "/reset/{token}")
+            t.eq("%s: span name" % what, sp.get("name"), "GET /reset/{token}")
+            t.eq("%s: url.path" % what, sp.get("url.path"),
+                 "/reset/" + TOKEN if keep else "/reset/REDACTED")
+            copies = [("xray", d) for d in datagrams] + [(p, b) for p, b in rx.bodies]
+            t.note("%s: %d exporter payloads (%s)" % (what, len(copies),
+                                                      ", ".join(sorted({w for w, _ in copies}))))
+            t.check("%s: xray, honeycomb, otlp and cloudwatch sent something" % what,
+                    len(datagrams) > 0 and len(rx.bodies) >= 3, "UDP and >= 3 HTTP bodies",
+                    "%d datagrams, %d bodies" % (len(datagrams), len(rx.bodies)))
+            with_token = [w for w, b in copies if TOKEN.encode() in b]
+            if keep:
+                t.check("%s: the exporters keep it" % what, len(with_token) > 0,
+                        "the token in some payload", with_token)
+            else:
+                t.eq("%s: no exporter payload holds the token" % what, with_token, [])
+        finally:
+            ps.stop(signal.SIGKILL, 5)
+    rx.stop()
+    udp.close()
+
+
+SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust", "tokens"]
 
 
 def main():
@@ -454,6 +534,8 @@ def main():
                     scenario_userinfo(t, work, port, gu)
                 elif s == "trust":
                     scenario_trust(t, work, port, gu)
+                elif s == "tokens":
+                    scenario_pathtokens(t, work, port, gu)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:

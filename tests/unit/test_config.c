@@ -203,7 +203,7 @@ static const char good[] =
 	"\"verbose\": true, \"sampling_keep_slower_than\": 250, "
 	"\"redact_headers\": [\"X-Session\", \"X-Csrf\"], \"query_allow\": [\"page\"], "
 	"\"redact_patterns\": [\"acct-[0-9]+\", \"a,b\"], \"stats\": 10, \"metrics_port\": 9464, "
-	"\"metrics_address\": \"::1\", \"redis_redact_keys\": true, "
+	"\"metrics_address\": \"::1\", \"redis_redact_keys\": true, \"keep_path_tokens\": true, "
 	"\"comm\": [\"gunicorn\", \"uwsgi\"], \"exe\": [\"/usr/bin/python3.11\"], "
 	"\"cgroup\": [\"/sys/fs/cgroup/system.slice/shop.service\"], "
 	"\"container\": [\"containerd://4f1d3c2b9a8e\"], \"exit_when_gone\": true}";
@@ -245,6 +245,7 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.metrics_port, 9464);
 	CHECK_STR(cfg.metrics_address, "::1");
 	CHECK_INT(cfg.redis_redact_keys, 1);
+	CHECK_INT(cfg.redact.keep_path_tokens, 1);
 
 	/* What --check-config prints is a config file that loads to the same settings. */
 	first = config_to_json(&cfg);

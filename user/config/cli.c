@@ -135,6 +135,9 @@ static const char usage_text[] =
 	"      --metrics-address A  the address it listens on (default 127.0.0.1)\n"
 	"      --redis-redact-keys  Redis client spans show '?' for the key (\"GET ?\"); by\n"
 	"                         default they show the command and its key, never a value\n"
+	"      --keep-path-tokens  keep token-like path segments (reset tokens, API keys,\n"
+	"                         JWTs) in url.path; by default they become REDACTED there\n"
+	"                         and {token} in the route\n"
 	"  -c, --config FILE      read settings from a JSON file whose keys are the long flags\n"
 	"                         with _ for - (xray.*, cloudwatch.*, honeycomb.* and otlp.*\n"
 	"                         settings nest under \"xray\", \"cloudwatch\", \"honeycomb\",\n"
@@ -202,6 +205,7 @@ enum {
 	OPT_METRICS_PORT,
 	OPT_METRICS_ADDRESS,
 	OPT_REDIS_REDACT_KEYS,
+	OPT_KEEP_PATH_TOKENS,
 };
 
 static const struct option long_opts[] = {
@@ -243,6 +247,7 @@ static const struct option long_opts[] = {
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
 	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 	{ "redis-redact-keys", no_argument, NULL, OPT_REDIS_REDACT_KEYS },
+	{ "keep-path-tokens", no_argument, NULL, OPT_KEEP_PATH_TOKENS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "comm", required_argument, NULL, OPT_COMM },
@@ -497,6 +502,9 @@ enum cli_result cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_REDIS_REDACT_KEYS:
 			cfg->redis_redact_keys = 1;
+			break;
+		case OPT_KEEP_PATH_TOKENS:
+			cfg->redact.keep_path_tokens = 1;
 			break;
 		case 'c':
 		case OPT_CHECK_CONFIG:

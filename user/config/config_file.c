@@ -55,6 +55,7 @@ static const struct key top_keys[] = {
 	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
 	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
 	{ "redis_redact_keys", OPTION_REDIS_REDACT_KEYS, K_BOOL },
+	{ "keep_path_tokens", OPTION_KEEP_PATH_TOKENS, K_BOOL },
 };
 
 static const struct key xray_keys[] = {

@@ -172,6 +172,7 @@ char *config_to_json(const struct config *cfg)
 		cJSON_AddStringToObject(x, "compression", cfg->otlp_gzip ? "gzip" : "none");
 	}
 	cJSON_AddBoolToObject(o, "redis_redact_keys", cfg->redis_redact_keys);
+	cJSON_AddBoolToObject(o, "keep_path_tokens", cfg->redact.keep_path_tokens);
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);
 	add_list(o, "query_allow", cfg->redact.query_allow, cfg->redact.nquery_allow);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/path_token.h"
 #include "lib/sink.h"
 #include "proto/pytraceback.h"
 #include "span/span.h"
@@ -239,6 +240,10 @@ int redact_text(char *s, size_t cap)
 
 void redact_span(struct span *s)
 {
+	/* Every exporter's url.path, url.full and request URL is built from this field. */
+	if (!conf || !conf->keep_path_tokens)
+		stats.replaced += (unsigned long long)path_redact_tokens(s->path, sizeof(s->path),
+									  REDACTED);
 	redact_text(s->path, sizeof(s->path));
 	redact_text(s->query, sizeof(s->query));
 	redact_text(s->route, sizeof(s->route));
