@@ -18,6 +18,7 @@ Each scenario is one finding of the hardening review, run against a real gunicor
   - tokens: a 40-character reset token in the path is {token} in http.route and the span name
     and REDACTED in url.path and in what stdout, X-Ray, Honeycomb, OTLP and CloudWatch get,
     unless --keep-path-tokens.
+  - metrics: with 1,000 idle connections to --metrics-port, a scrape answers within 1 s.
   - trust: a mode-0666 config file of nobody's (whose "record" names a root-only file) and a
     config in a world-writable directory are refused, naming file and mode; --record does
     not follow a symlink nobody left in a sticky directory, nor truncate nobody's file.
@@ -32,6 +33,7 @@ import http.client
 import json
 import os
 import pwd
+import resource
 import re
 import shutil
 import signal
@@ -498,7 +500,52 @@ def scenario_pathtokens(t, work, port, gu):
     udp.close()
 
 
-SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust", "tokens"]
+def scenario_metrics(t, work, port, gu):
+    """1,000 idle connections to --metrics-port; a scrape still answers within 1 s."""
+    name = "metrics under 1,000 idle connections"
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 4096), hard), hard))
+    mport = lib.free_port()
+    ps = start_pyspan(work, "pyspan-metrics", [gu.pid], ["--metrics-port", str(mport)])
+    idle = []
+    try:
+        if not t.check("%s: attaches" % name, attached(ps), "attached", lib.tail(ps.stderr_path)):
+            return
+        for _ in range(1000):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", mport))
+            except BlockingIOError:
+                pass
+            idle.append(c)
+        time.sleep(0.5)
+        times = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            try:
+                h = http.client.HTTPConnection("127.0.0.1", mport, timeout=1.0)
+                h.request("GET", "/metrics")
+                r = h.getresponse()
+                body = r.read()
+                ok = r.status == 200 and b"pyspan_events_total" in body
+                h.close()
+            except OSError as e:
+                ok = False
+                t.note("%s: scrape failed: %s" % (name, e))
+            times.append((ok, time.monotonic() - t0))
+            time.sleep(0.3)
+        t.note("%s: scrapes took %s" % (name, ", ".join("%.3f s" % d for _, d in times)))
+        t.check("%s: every scrape answered 200 within 1 s" % name,
+                all(ok and d < 1.0 for ok, d in times), "3 of 3 within 1 s", times)
+    finally:
+        for c in idle:
+            c.close()
+        ps.stop(signal.SIGINT, 10)
+
+
+SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust", "tokens",
+             "metrics"]
 
 
 def main():
@@ -536,6 +583,8 @@ def main():
                     scenario_trust(t, work, port, gu)
                 elif s == "tokens":
                     scenario_pathtokens(t, work, port, gu)
+                elif s == "metrics":
+                    scenario_metrics(t, work, port, gu)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:
