@@ -19,6 +19,7 @@ Each scenario is one finding of the hardening review, run against a real gunicor
     and REDACTED in url.path and in what stdout, X-Ray, Honeycomb, OTLP and CloudWatch get,
     unless --keep-path-tokens.
   - metrics: with 1,000 idle connections to --metrics-port, a scrape answers within 1 s.
+  - fuzzclone: `make build/fuzz/fuzz_config` works in a fresh clone of the last commit.
   - trust: a mode-0666 config file of nobody's (whose "record" names a root-only file) and a
     config in a world-writable directory are refused, naming file and mode; --record does
     not follow a symlink nobody left in a sticky directory, nor truncate nobody's file.
@@ -544,8 +545,28 @@ def scenario_metrics(t, work, port, gu):
         ps.stop(signal.SIGINT, 10)
 
 
+def scenario_fuzzclone(t, work):
+    """make's fuzz targets build in a fresh clone (no build/ yet, so no version.h)."""
+    name = "fuzz build in a fresh clone"
+    if not (shutil.which("git") and shutil.which("clang")) or not (lib.REPO / ".git").exists():
+        t.skip("%s: needs git, clang and a git checkout" % name)
+        return
+    clone = work / "clone"
+    p = subprocess.run(["git", "clone", "-q", str(lib.REPO), str(clone)], capture_output=True,
+                       text=True, timeout=120)
+    if not t.eq("%s: git clone" % name, p.returncode, 0):
+        return
+    t0 = time.monotonic()
+    p = subprocess.run(["make", "-j2", "build/fuzz/fuzz_config"], cwd=str(clone),
+                       capture_output=True, text=True, timeout=900)
+    t.note("%s: built in %.0f s (the clone is of the last commit)" % (name, time.monotonic() - t0))
+    t.check("%s: make build/fuzz/fuzz_config" % name, p.returncode == 0, "exit 0",
+            "exit %d: %s" % (p.returncode, p.stderr[-400:]))
+    shutil.rmtree(clone, ignore_errors=True)
+
+
 SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust", "tokens",
-             "metrics"]
+             "metrics", "fuzzclone"]
 
 
 def main():
@@ -585,6 +606,8 @@ def main():
                     scenario_pathtokens(t, work, port, gu)
                 elif s == "metrics":
                     scenario_metrics(t, work, port, gu)
+                elif s == "fuzzclone":
+                    scenario_fuzzclone(t, work)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:
