@@ -565,15 +565,32 @@ def scenario_fuzzclone(t, work):
     shutil.rmtree(clone, ignore_errors=True)
 
 
-SCENARIOS = ["fifo", "symlink", "many", "stop", "http99", "userinfo", "trust", "tokens",
-             "metrics", "fuzzclone"]
+def scenario_fifo(t, work, port, gu):
+    scenario_trap(t, work, port, gu, "fifo", limited=False)
+    scenario_trap(t, work, port, gu, "fifo", limited=True)
+
+
+def scenario_symlink(t, work, port, gu):
+    scenario_trap(t, work, port, gu, "symlink", limited=False)
+    scenario_trap(t, work, port, gu, "symlink", limited=True)
+
+
+SCENARIOS = {"fifo": scenario_fifo, "symlink": scenario_symlink, "many": scenario_many,
+             "stop": scenario_stop, "http99": scenario_http99, "userinfo": scenario_userinfo,
+             "trust": scenario_trust, "tokens": scenario_pathtokens,
+             "metrics": scenario_metrics,
+             "fuzzclone": lambda t, work, port, gu: scenario_fuzzclone(t, work)}
 
 
 def main():
     t = lib.Tally("hardening")
     lib.exit_on_sigterm()
     lib.require_bpf(t)
-    wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or SCENARIOS
+    wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or list(SCENARIOS)
+    unknown = [w for w in wanted if w not in SCENARIOS]
+    if unknown:
+        print("unknown scenario %s; there are: %s" % (", ".join(unknown), ", ".join(SCENARIOS)))
+        sys.exit(2)
     if not (shutil.which("setpriv") and shutil.which("unshare") and shutil.which("capsh")):
         t.skip("setpriv, unshare or capsh is missing")
         t.finish()
@@ -589,25 +606,7 @@ def main():
         try:
             gu, _ = lib.serving_gunicorn(port, work)
             for s in wanted:
-                if s in ("fifo", "symlink"):
-                    scenario_trap(t, work, port, gu, s, limited=False)
-                    scenario_trap(t, work, port, gu, s, limited=True)
-                elif s == "many":
-                    scenario_many(t, work, port, gu)
-                elif s == "stop":
-                    scenario_stop(t, work, port, gu)
-                elif s == "http99":
-                    scenario_http99(t, work, port, gu)
-                elif s == "userinfo":
-                    scenario_userinfo(t, work, port, gu)
-                elif s == "trust":
-                    scenario_trust(t, work, port, gu)
-                elif s == "tokens":
-                    scenario_pathtokens(t, work, port, gu)
-                elif s == "metrics":
-                    scenario_metrics(t, work, port, gu)
-                elif s == "fuzzclone":
-                    scenario_fuzzclone(t, work)
+                SCENARIOS[s](t, work, port, gu)
         except lib.SetupError as e:
             t.fail("setup", "gunicorn serves", str(e))
         finally:
