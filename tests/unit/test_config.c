@@ -271,6 +271,16 @@ static void test_mask(void)
 		     "\"mode\":\"api\"}}");
 	free(s);
 	cJSON_Delete(o);
+
+	/* The user:password of a URL, wherever it stands; URLs without one stay whole. */
+	o = cJSON_Parse("{\"otlp\": {\"endpoint\": \"http://u:PASSWORD@h:4318/v1\"}, "
+			"\"e\": [\"https://tok@h/x?a=b@c\", \"http://h/a@b\", \"mailto:a@b\"]}");
+	config_mask(o);
+	s = cJSON_PrintUnformatted(o);
+	CHECK_STR(s, "{\"otlp\":{\"endpoint\":\"http://****@h:4318/v1\"},"
+		     "\"e\":[\"https://****@h/x?a=b@c\",\"http://h/a@b\",\"mailto:a@b\"]}");
+	free(s);
+	cJSON_Delete(o);
 }
 
 #define PARSE(...)                                                                                 \
