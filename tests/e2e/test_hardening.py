@@ -386,6 +386,13 @@ def scenario_trust(t, work, port, gu):
     t.check("config in a world-writable directory: refused naming it",
             rc == 2 and str(wdir) in err and "0777" in err, "exit 2 naming %s, 0777" % wdir,
             "rc %s: %s" % (rc, err.strip()))
+    # The same directory mounted read-only (as Kubernetes mounts a ConfigMap): nobody can
+    # write it, whatever its mode.
+    p = subprocess.run(["unshare", "-m", "sh", "-c", "mount --bind '%s' '%s' && mount -o "
+                        "remount,bind,ro '%s' && exec '%s' --check-config '%s'"
+                        % (wdir, wdir, wdir, lib.PYSPAN, cfg2)], capture_output=True, text=True,
+                       timeout=30)
+    t.eq("config in a world-writable directory on a read-only mount: accepted", p.returncode, 0)
     os.chmod(wdir, 0o755)
     rc, err = run(["--check-config", str(cfg2)])
     t.eq("config root's, 0644, in a 0755 directory: accepted", rc, 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -323,16 +324,20 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 	return 0;
 }
 
-/* Could someone other than root or pyspan's own user have written st's file? */
-static int untrusted(const struct stat *st)
+/* Could someone other than root or pyspan's own user have written st's file? Not on a
+ * read-only mount (a Kubernetes ConfigMap volume: a 0777 directory nobody can write). */
+static int untrusted(const struct stat *st, const struct statvfs *vfs)
 {
+	if (vfs->f_flag & ST_RDONLY)
+		return 0;
 	return (st->st_uid != 0 && st->st_uid != geteuid()) || (st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
 /* pyspan runs as root and the file says what it writes (record) and where it sends spans:
  * like sshd and sudo, refuse a file, or a directory above it, that anyone but root or
  * pyspan's own user could have changed. A world-writable directory with the sticky bit
- * (/tmp) is fine: nobody else can replace what root or pyspan's user put there. f is the
+ * (/tmp) is fine: nobody else can replace what root or pyspan's user put there; so is
+ * anything on a read-only mount. f is the
  * opened file, path its name. 0, or -1 with one line in err naming the file and its mode. */
 static int config_file_trust(FILE *f, const char *path, char *err, size_t errlen)
 {
@@ -340,8 +345,10 @@ static int config_file_trust(FILE *f, const char *path, char *err, size_t errlen
 	struct stat st;
 
 	struct stat named;
+	struct statvfs vfs;
 
-	if (fstat(fileno(f), &st) || !realpath(path, real) || stat(real, &named)) {
+	if (fstat(fileno(f), &st) || fstatvfs(fileno(f), &vfs) || !realpath(path, real) ||
+	    stat(real, &named)) {
 		snprintf(err, errlen, "config %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -354,7 +361,7 @@ static int config_file_trust(FILE *f, const char *path, char *err, size_t errlen
 		snprintf(err, errlen, "config %s: not a regular file", path);
 		return -1;
 	}
-	if (S_ISREG(st.st_mode) && untrusted(&st)) {
+	if (S_ISREG(st.st_mode) && untrusted(&st, &vfs)) {
 		snprintf(err, errlen, "config %s: refused: mode %04o, owner uid %u: only root or "
 			 "pyspan's user may be able to write it", path, (unsigned)(st.st_mode & 07777),
 			 (unsigned)st.st_uid);
@@ -362,12 +369,12 @@ static int config_file_trust(FILE *f, const char *path, char *err, size_t errlen
 	}
 	while ((slash = strrchr(real, '/'))) {
 		slash[slash == real] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
-		if (stat(real, &st)) {
+		if (stat(real, &st) || statvfs(real, &vfs)) {
 			snprintf(err, errlen, "config %s: %s: %s", path, real, strerror(errno));
 			return -1;
 		}
-		if (untrusted(&st) && !((st.st_mode & S_ISVTX) && (st.st_uid == 0 ||
-								   st.st_uid == geteuid()))) {
+		if (untrusted(&st, &vfs) &&
+		    !((st.st_mode & S_ISVTX) && (st.st_uid == 0 || st.st_uid == geteuid()))) {
 			snprintf(err, errlen, "config %s: refused: its directory %s has mode %04o, "
 				 "owner uid %u: only root or pyspan's user may be able to write it",
 				 path, real, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
