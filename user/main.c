@@ -34,6 +34,8 @@
 /* How often /proc is searched again for processes to follow: the exec events catch new
  * processes at once; this catches those moved into a cgroup or renamed without an exec. */
 #define RESCAN_NS (2000ull * 1000000ull)
+/* At most this long reading what the kernel queued before the stop. */
+#define DRAIN_NS (200ull * 1000000ull)
 
 static volatile sig_atomic_t stop;
 
@@ -71,11 +73,12 @@ static void print_summary(struct capture *cap)
 		(unsigned long long)pyexc_stats()->events,
 		(unsigned long long)proc_output_stats()->tracebacks);
 	log_msg("outbound: %llu calls traced; TLS: %d OpenSSL librar%s probed, %llu probe hits "
-		"(%llu calls)",
+		"(%llu calls), %llu files refused, %llu released",
 		(unsigned long long)client_calls_stats()->spans, st.tls_libs,
 		st.tls_libs == 1 ? "y" : "ies",
 		(unsigned long long)(st.ssl_hits[SSL_HIT_ENTRY] + st.ssl_hits[SSL_HIT_RETURN]),
-		(unsigned long long)st.ssl_hits[SSL_HIT_ENTRY]);
+		(unsigned long long)st.ssl_hits[SSL_HIT_ENTRY], (unsigned long long)st.tls_refused,
+		(unsigned long long)st.tls_released);
 }
 
 /* The capture's counters and every stage's, for --stats and the metrics endpoint. */
@@ -336,8 +339,11 @@ static void shut_down(struct run *r)
 	export_shutdown_begins();
 	metrics_server_close(r->msrv);
 	if (r->cap) {
-		/* Drain what the kernel already queued, then stop paying for probes. */
-		while (capture_poll(r->cap, 0) > 0)
+		/* Drain what the kernel already queued, then stop paying for probes. A service
+		 * writing as fast as pyspan reads would keep this going: it gets a bound. */
+		uint64_t drain_until = clock_mono_now_ns() + DRAIN_NS;
+
+		while (capture_poll(r->cap, 0) > 0 && clock_mono_now_ns() < drain_until)
 			;
 		print_summary(r->cap);
 		capture_close(r->cap);

@@ -27,7 +27,7 @@ GOOD = {"pids": [4242], "service_name": "cruddur-backend", "service_version": "1
         "cloudwatch": {"emf_interval": 60, "emf_namespace": "pyspan"}, "log_files": [],
         "honeycomb": {}, "otlp": {"compression": "none"},
         "rollbar_environment": "staging", "rollbar_endpoint": "http://127.0.0.1:4001/api/1/",
-        "rollbar_dedup_window": 30, "redis_redact_keys": False,
+        "rollbar_dedup_window": 30, "redis_redact_keys": False, "keep_path_tokens": True,
         "verbose": False, "sampling_keep_slower_than": 0, "redact_headers": [],
         "query_allow": [], "redact_patterns": [], "stats": 0, "metrics_port": 0,
         "metrics_address": "127.0.0.1"}

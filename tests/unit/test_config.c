@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Unit tests for --config files: every error message, a round trip, and precedence. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -180,6 +181,24 @@ static void test_file_errors(void)
 	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "config %s: larger than 1 MiB", path);
 	CHECK_STR(err, want);
+
+	/* A file others may write is refused, naming its mode; so is a FIFO, at once. */
+	write_file("{}");
+	chmod(path, 0666);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "config %s: refused: mode 0666, owner uid %u: only root or "
+		 "pyspan's user may be able to write it", path, (unsigned)geteuid());
+	CHECK_STR(err, want);
+	chmod(path, 0620);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	chmod(path, 0644);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), 0);
+	unlink(path);
+	mkfifo(path, 0600);
+	CHECK_INT(config_file_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "config %s: not a regular file", path);
+	CHECK_STR(err, want);
+	unlink(path);
 }
 
 static const char good[] =
@@ -191,7 +210,7 @@ static const char good[] =
 	"\"verbose\": true, \"sampling_keep_slower_than\": 250, "
 	"\"redact_headers\": [\"X-Session\", \"X-Csrf\"], \"query_allow\": [\"page\"], "
 	"\"redact_patterns\": [\"acct-[0-9]+\", \"a,b\"], \"stats\": 10, \"metrics_port\": 9464, "
-	"\"metrics_address\": \"::1\", \"redis_redact_keys\": true, "
+	"\"metrics_address\": \"::1\", \"redis_redact_keys\": true, \"keep_path_tokens\": true, "
 	"\"comm\": [\"gunicorn\", \"uwsgi\"], \"exe\": [\"/usr/bin/python3.11\"], "
 	"\"cgroup\": [\"/sys/fs/cgroup/system.slice/shop.service\"], "
 	"\"container\": [\"containerd://4f1d3c2b9a8e\"], \"exit_when_gone\": true}";
@@ -233,6 +252,7 @@ static void test_round_trip(void)
 	CHECK_INT(cfg.metrics_port, 9464);
 	CHECK_STR(cfg.metrics_address, "::1");
 	CHECK_INT(cfg.redis_redact_keys, 1);
+	CHECK_INT(cfg.redact.keep_path_tokens, 1);
 
 	/* What --check-config prints is a config file that loads to the same settings. */
 	first = config_to_json(&cfg);
@@ -256,6 +276,16 @@ static void test_mask(void)
 	CHECK_STR(s, "{\"service_name\":\"svc\",\"aws_secret_access_key\":\"****\","
 		     "\"API_KEY\":\"****\",\"x\":{\"session_token\":\"****\",\"password\":\"****\","
 		     "\"mode\":\"api\"}}");
+	free(s);
+	cJSON_Delete(o);
+
+	/* The user:password of a URL, wherever it stands; URLs without one stay whole. */
+	o = cJSON_Parse("{\"otlp\": {\"endpoint\": \"http://u:PASSWORD@h:4318/v1\"}, "
+			"\"e\": [\"https://tok@h/x?a=b@c\", \"http://h/a@b\", \"mailto:a@b\"]}");
+	config_mask(o);
+	s = cJSON_PrintUnformatted(o);
+	CHECK_STR(s, "{\"otlp\":{\"endpoint\":\"http://****@h:4318/v1\"},"
+		     "\"e\":[\"https://****@h/x?a=b@c\",\"http://h/a@b\",\"mailto:a@b\"]}");
 	free(s);
 	cJSON_Delete(o);
 }

@@ -858,14 +858,16 @@ static void test_malformed(void)
 	check_error_from(REQ, S("GET /\r\n\r\n"), 6);
 	check_error_from(REQ, S("GET / \r\n\r\n"), 7);
 	check_error_from(REQ, S("GET \r\n\r\n"), 5);
-	check_error_from(REQ, S("GET / HTTP/2.0\r\n\r\n"), 12);
-	check_error_from(REQ, S("GET / HTTP/1.2\r\n\r\n"), 14);
+	check_error_from(REQ, S("GET / HTTP/x.0\r\n\r\n"), 12);
+	check_error_from(REQ, S("GET / HTTP/1,1\r\n\r\n"), 13);
+	check_error_from(REQ, S("GET / HTTP/1.x\r\n\r\n"), 14);
+	check_error_from(REQ, S("GET / HTTP/1.12\r\n\r\n"), 15);
 	check_error_from(REQ, S("GET / http/1.1\r\n\r\n"), 7);
 	check_error_from(REQ, S("GET / HTTP/1.1 \r\n\r\n"), 15);
 	check_error_from(REQ, S("GET / HTTP/1.1\rX\n\r\n"), 16);
-	/* The HTTP/2 connection preface is a request line with the wrong version. */
+	/* The HTTP/2 connection preface is not an HTTP/1 request. */
 	check_error_from(REQ, S("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 12);
-	check_error_from(RESP, S("HTTP/2.0 200 OK\r\n\r\n"), 6);
+	check_error_from(RESP, S("HTTP/2 200 OK\r\n\r\n"), 7);
 	check_error_from(RESP, S("HTTP/1.1 abc OK\r\n\r\n"), 10);
 	check_error_from(RESP, S("HTTP/1.1 20 OK\r\n\r\n"), 12);
 	check_error_from(RESP, S("HTTP/1.1 2000 OK\r\n\r\n"), 13);
@@ -1274,9 +1276,37 @@ static void test_skip(void)
 	CHECK_INT(b.lost_sync, 0);
 }
 
+/* A server answers any HTTP/x.y request line (gunicorn with 505 or 400): it is a request. */
+static void test_other_versions(void)
+{
+	static const char *const lines[] = { "GET /x HTTP/9.9\r\nHost: a\r\n\r\n",
+					     "GET /x HTTP/2.0\r\nHost: a\r\n\r\n",
+					     "GET /x HTTP/0.9\r\n\r\n" };
+	static const int want[][2] = { { 9, 9 }, { 2, 0 }, { 0, 9 } };
+	struct http1_message m;
+	const char *err;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		CHECK_INT(http1_parse_request(lines[i], strlen(lines[i]), &m, &err),
+			  (int)strlen(lines[i]));
+		CHECK_INT(m.major_version, want[i][0]);
+		CHECK_INT(m.minor_version, want[i][1]);
+		CHECK_MEM(m.target.p, m.target.len, "/x");
+	}
+	CHECK_INT(http1_parse_request(S("GET / HTTP/1.1\r\n\r\n"), &m, &err), 18);
+	CHECK_INT(m.major_version, 1);
+	/* gunicorn's answer echoes the version. */
+	CHECK_INT(http1_parse_response(S("HTTP/9.9 404 NOT FOUND\r\nContent-Length: 0\r\n\r\n"),
+				       &m, &err),
+		  45);
+	CHECK_INT(m.status, 404);
+	CHECK_INT(m.major_version, 9);
+}
+
 int main(void)
 {
 	test_curl_get();
+	test_other_versions();
 	test_browser_get();
 	test_post_json();
 	test_chunked_post();

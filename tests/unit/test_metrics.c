@@ -160,6 +160,30 @@ static void test_server(void)
 	CHECK(strncmp(r, "HTTP/1.1 431 ", 13) == 0);
 	free(big);
 	CHECK_INT(fills, 1); /* only the one real scrape collected counters */
+
+	/* Three times as many idle clients as it holds: a scrape still gets its answer. */
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int idle[400], nidle = 0;
+
+		a.sin_port = htons((uint16_t)metrics_server_port(s));
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		for (int i = 0; i < 400; i++) {
+			idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+			if (idle[i] < 0 || connect(idle[i], (struct sockaddr *)&a, sizeof(a)))
+				break;
+			nidle++;
+			if (i % 50 == 49)
+				metrics_server_poll(s, fill, NULL);
+		}
+		CHECK_INT(nidle, 400);
+		metrics_server_poll(s, fill, NULL);
+		r = scrape(s, "GET /metrics HTTP/1.1\r\n\r\n", 25);
+		CHECK(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+		CHECK_INT(fills, 2);
+		for (int i = 0; i < nidle; i++)
+			close(idle[i]);
+	}
 	metrics_server_close(s);
 }
 

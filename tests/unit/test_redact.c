@@ -97,6 +97,65 @@ static void test_check_pattern(void)
 
 /* What an exporter gets: secrets gone from every field, exception messages included. */
 static struct span seen;
+/* The service's own log lines, in the formats Python web stacks write by default: names and
+ * words that merely contain "secret", "token" or "password" stay; credentials go. */
+static void test_log_formats(void)
+{
+	static const char *const kept[] = {
+		/* logging.basicConfig: LEVEL:name:message */
+		"WARNING:secrets_app:upstream call failed: timeout after 5.0 s",
+		"INFO:token:refreshed in 12 ms",
+		"INFO:auth.tokens:cache warm",
+		/* Flask's default handler: [time] LEVEL in module: message */
+		"[2026-12-04 18:00:00,123] WARNING in secrets_app: upstream call failed",
+		"[2026-12-04 18:00:00,123] ERROR in password_reset: mail server refused",
+		/* gunicorn's error log and access log */
+		"[2026-12-04 18:00:00 +0000] [4242] [INFO] Booting worker with pid: 4243",
+		"127.0.0.1 - - [04/Dec/2026:18:00:00 +0000] \"GET /api/tokens?page=2 HTTP/1.1\" 200 "
+		"512 \"-\" \"curl/7.88.1\"",
+		/* Django's runserver and its default logging */
+		"[04/Dec/2026 18:00:00] \"GET /accounts/password_reset/ HTTP/1.1\" 200 3147",
+		"ERROR 2026-12-04 18:00:00,123 log 4242 140 Internal Server Error: /api/secret-santa/",
+		/* uvicorn */
+		"INFO:     127.0.0.1:54321 - \"GET /token_usage HTTP/1.1\" 200 OK",
+		"INFO:     Started server process [4242]",
+		/* ordinary words and counters */
+		"token_count=5 tokens: 512 used, secretary: Jane, password_hash_algo=argon2",
+		"using basic authentication; the bearer of bad news",
+	};
+	static const struct {
+		const char *in, *out;
+	} redacted[] = {
+		{ "WARNING:auth:login failed password=hunter2 user=bob",
+		  "WARNING:auth:login failed password=REDACTED user=bob" },
+		{ "[2026-12-04 18:00:00,123] ERROR in views: bad config {\"client_secret\": \"s3cr3t\"}",
+		  "[2026-12-04 18:00:00,123] ERROR in views: bad config {\"client_secret\": "
+		  "\"REDACTED\"}" },
+		{ "127.0.0.1 - - [04/Dec/2026:18:00:00 +0000] \"GET /reset?token=abc123 HTTP/1.1\" 200 "
+		  "12 \"-\" \"curl/7.88.1\"",
+		  "127.0.0.1 - - [04/Dec/2026:18:00:00 +0000] \"GET /reset?token=REDACTED HTTP/1.1\" "
+		  "200 12 \"-\" \"curl/7.88.1\"" },
+		{ "INFO:     connecting to postgres://app:pa55w0rd@db:5432/app",
+		  "INFO:     connecting to postgres://REDACTED@db:5432/app" },
+		{ "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/x?api_key=k9 "
+		  "HTTP/1.1\" 200 2",
+		  "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/x?api_key=REDACTED "
+		  "HTTP/1.1\" 200 2" },
+		{ "ERROR 2026-12-04 18:00:00,123 views 1 2 DB_PASSWORD: 'x9y8' rejected",
+		  "ERROR 2026-12-04 18:00:00,123 views 1 2 DB_PASSWORD: 'REDACTED' rejected" },
+		{ "WARNING in client: {'aws_secret_access_key': 'wJalr/K7MDENG'}",
+		  "WARNING in client: {'aws_secret_access_key': 'REDACTED'}" },
+		{ "sent Authorization: Basic dXNlcjpwYXNz", "sent Authorization: Basic REDACTED" },
+		{ "http://user:PASSWORD@host:4318/v1/traces", "http://REDACTED@host:4318/v1/traces" },
+	};
+
+	redact_init(NULL);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		CHECK_STR(red(kept[i]), kept[i]);
+	for (size_t i = 0; i < sizeof(redacted) / sizeof(redacted[0]); i++)
+		CHECK_STR(red(redacted[i].in), redacted[i].out);
+}
+
 static char seen_msg[PYTB_MESSAGE_MAX];
 static char seen_log[512];
 
@@ -151,6 +210,7 @@ static void test_exported(void)
 int main(void)
 {
 	test_builtin();
+	test_log_formats();
 	test_configured();
 	test_check_pattern();
 	test_exported();

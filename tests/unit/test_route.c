@@ -2,6 +2,7 @@
 /* Unit tests for route.c (route templates) and redact.c (query values, secret headers). */
 #include "check.h"
 #include "span/redact.h"
+#include "lib/path_token.h"
 #include "track/route.h"
 
 #include <stdlib.h>
@@ -91,6 +92,73 @@ static void test_route_ids(void)
 	CHECK_STR(route("/commits/da39a3ee5e6b4b0d3255bfef95601890afd80709"), "/commits/{id}");
 }
 
+/* Secrets in paths become {token}; ids stay {id}; slugs, words and names stay as they are. */
+static void test_route_tokens(void)
+{
+	static const struct {
+		const char *path, *route, *redacted;
+	} cases[] = {
+		/* a 40-character base64url reset token, mixed case */
+		{ "/reset/Zx9QmT3vK8pLw2RbN7cYf4HdJ6sAe1Gu5oViXqE0", "/reset/{token}",
+		  "/reset/REDACTED" },
+		/* Django's password reset: uidb64, then "<timestamp36>-<hash>" */
+		{ "/reset/MQ/bw9xyz-3b1f0f9b6c2e7d8a4f5e6a7b8c9d0e1f/", "/reset/MQ/{token}/",
+		  "/reset/MQ/REDACTED/" },
+		/* a JWT as a path segment */
+		{ "/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X",
+		  "/verify/{token}", "/verify/REDACTED" },
+		/* API keys: Stripe-like and GitHub-like */
+		{ "/hooks/sk_live_51HqJx2eZvKYlo2C1x8b4J9kQ", "/hooks/{token}", "/hooks/REDACTED" },
+		{ "/t/ghp_16C7e42F292c6912E7710c838347Ae178B4a/x", "/t/{token}/x", "/t/REDACTED/x" },
+		/* itsdangerous (Flask): base64 payload and signature, no digits needed */
+		{ "/confirm/ImJvYkBleGFtcGxlLmNvbSI.ZxQpTg.kLmNoPqRsTuVwXyZaBcDeFgHiJk", "/confirm/{token}",
+		  "/confirm/REDACTED" },
+		/* a sha256-sized hex secret */
+		{ "/invite/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		  "/invite/{token}", "/invite/REDACTED" },
+		/* ids stay ids, in the path too */
+		{ "/traces/4bf92f3577b34da6a3ce929d0e0e4736", "/traces/{id}",
+		  "/traces/4bf92f3577b34da6a3ce929d0e0e4736" },
+		{ "/commits/da39a3ee5e6b4b0d3255bfef95601890afd80709", "/commits/{id}",
+		  "/commits/da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+		{ "/orders/123e4567-e89b-12d3-a456-426614174000", "/orders/{id}",
+		  "/orders/123e4567-e89b-12d3-a456-426614174000" },
+		{ "/users/42", "/users/{id}", "/users/42" },
+		/* slugs, words, CamelCase names, short codes: not secrets */
+		{ "/blog/my-first-blog-post-2024", "/blog/my-first-blog-post-2024",
+		  "/blog/my-first-blog-post-2024" },
+		{ "/docs/internationalization-guide", "/docs/internationalization-guide",
+		  "/docs/internationalization-guide" },
+		{ "/api/GetProductCategoryListForUser", "/api/GetProductCategoryListForUser",
+		  "/api/GetProductCategoryListForUser" },
+		{ "/products/iphone15promax256gb", "/products/iphone15promax256gb",
+		  "/products/iphone15promax256gb" },
+		{ "/static/app.3f2a1b.min.js", "/static/app.3f2a1b.min.js",
+		  "/static/app.3f2a1b.min.js" },
+		{ "/a/b/c", "/a/b/c", "/a/b/c" },
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_STR(route(cases[i].path), cases[i].route);
+		snprintf(path, sizeof(path), "%s", cases[i].path);
+		path_redact_tokens(path, sizeof(path), "REDACTED");
+		CHECK_STR(path, cases[i].redacted);
+	}
+	/* The query is not the path; a cut buffer stays a string. */
+	snprintf(path, sizeof(path), "/r/Zx9QmT3vK8pLw2RbN7cYf4HdJ6sAe1Gu?t=Zx9QmT3vK8pLw2RbN7cYf4");
+	CHECK_INT(path_redact_tokens(path, sizeof(path), "REDACTED"), 1);
+	CHECK_STR(path, "/r/REDACTED?t=Zx9QmT3vK8pLw2RbN7cYf4");
+	/* A path filling its buffer: the replacement is shorter, the tail follows it. */
+	{
+		char exact[32] = "/Zx9QmT3vK8pLw2RbN7cYf4HdJ/tail";
+
+		CHECK_INT(path_redact_tokens(exact, sizeof(exact), "REDACTED"), 1);
+		CHECK_STR(exact, "/REDACTED/tail");
+		CHECK_INT(path_redact_tokens(exact, 0, "REDACTED"), 0);
+	}
+}
+
 static void test_route_kept(void)
 {
 	CHECK_STR(route("/v1/users/abc"), "/v1/users/abc");
@@ -103,8 +171,8 @@ static void test_route_kept(void)
 	CHECK_STR(route("/users/-1"), "/users/-1");
 	CHECK_STR(route("/users/1.5"), "/users/1.5");
 	CHECK_STR(route("/users/42abc"), "/users/42abc");
-	CHECK_STR(route("/blobs/d41d8cd98f00b204e9800998ecf8427g"),
-		  "/blobs/d41d8cd98f00b204e9800998ecf8427g");
+	/* Not hex, but 33 letters and digits in random order: a token (see test_route_tokens). */
+	CHECK_STR(route("/blobs/d41d8cd98f00b204e9800998ecf8427g"), "/blobs/{token}");
 	CHECK_STR(route("/t/123e4567e-89b-12d3-a456-426614174000"),
 		  "/t/123e4567e-89b-12d3-a456-426614174000");
 	CHECK_STR(route("/t/123e4567-e89b-12d3-a456-42661417400"),
@@ -278,6 +346,7 @@ static void test_secret_headers(void)
 int main(void)
 {
 	test_route_ids();
+	test_route_tokens();
 	test_route_kept();
 	test_route_shape();
 	test_route_cap();

@@ -15,6 +15,8 @@
 #include "capture.skel.h"
 #include "capture/capture.h"
 #include "lib/caps.h"
+#include "lib/clock.h"
+#include "capture/detach.h"
 #include "capture/dispatch.h"
 #include "capture/follow.h"
 #include "lib/log.h"
@@ -22,7 +24,7 @@
 #include "track/proc.h"
 #include "python/pyexc.h"
 #include "capture/record.h"
-#include "capture/tls_libs.h"
+#include "capture/tls_probe.h"
 
 /* How often every traced process's maps are read again for a libssl loaded since (a wheel
  * imported late), and how long after an exec its libraries are given to load. */
@@ -30,25 +32,13 @@
 #define TLS_EXEC_DELAY_NS (300ull * 1000000ull)
 #define TLS_PENDING_MAX 64
 
-/* The OpenSSL functions probed; each gets the entry program named and the shared return. */
-enum { TLS_FUNCS = 4 };
-
-/* One libssl file the probes are attached to (a file, not a path: the same library seen
- * through two mount namespaces is attached once). */
-struct tls_lib {
-	dev_t dev;
-	ino_t ino;
-	struct bpf_link *links[2 * TLS_FUNCS];
-};
-
 struct capture {
 	struct capture_bpf *skel;
 	struct ring_buffer *rb;
 	struct record *record;
 	uint64_t events;
 	int traced;
-	struct tls_lib *tls_libs;
-	int ntls_libs;
+	struct tls_probes *tls;
 	uint64_t tls_next_scan;
 	struct {
 		uint32_t pid;
@@ -119,64 +109,10 @@ static void on_log_fd_decided(uint32_t pid, uint32_t fd, int allowed, void *arg)
 	bpf_map_update_elem(bpf_map__fd(cap->skel->maps.log_fds), &key, &val, BPF_ANY);
 }
 
-/* Attach the OpenSSL probes to one library a traced process maps. The path is opened through
- * /proc/PID/root so a process in another mount namespace (a container) is probed in its own
- * file. Every process mapping that file fires the probes; BPF drops the untraced ones. */
-static void tls_attach_lib(uint32_t pid, const char *path, void *arg)
-{
-	static const char *const funcs[TLS_FUNCS] = { "SSL_write", "SSL_read", "SSL_write_ex",
-						       "SSL_read_ex" };
-	struct capture *cap = arg;
-	struct bpf_program *entry[TLS_FUNCS] = { cap->skel->progs.ssl_write_enter,
-						 cap->skel->progs.ssl_read_enter,
-						 cap->skel->progs.ssl_write_ex_enter,
-						 cap->skel->progs.ssl_read_ex_enter };
-	char file[TLS_LIB_PATH_MAX + 32];
-	struct tls_lib *lib, *grown;
-	struct stat st;
-	int nlinks = 0;
-
-	snprintf(file, sizeof(file), "/proc/%u/root%s", pid, path);
-	if (stat(file, &st))
-		return;
-	for (int i = 0; i < cap->ntls_libs; i++)
-		if (cap->tls_libs[i].dev == st.st_dev && cap->tls_libs[i].ino == st.st_ino)
-			return;
-	grown = realloc(cap->tls_libs, (size_t)(cap->ntls_libs + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	cap->tls_libs = grown;
-	lib = &cap->tls_libs[cap->ntls_libs++];
-	memset(lib, 0, sizeof(*lib));
-	lib->dev = st.st_dev;
-	lib->ino = st.st_ino;
-	for (int i = 0; i < TLS_FUNCS; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[i]);
-		LIBBPF_OPTS(bpf_uprobe_opts, ro, .func_name = funcs[i], .retprobe = true);
-
-		/* Older OpenSSL has no _ex forms: a missing symbol is not an error. */
-		lib->links[2 * i] = bpf_program__attach_uprobe_opts(entry[i], -1, file, 0, &uo);
-		if (!lib->links[2 * i])
-			continue;
-		lib->links[2 * i + 1] = bpf_program__attach_uprobe_opts(
-			cap->skel->progs.ssl_return, -1, file, 0, &ro);
-		if (!lib->links[2 * i + 1]) {
-			bpf_link__destroy(lib->links[2 * i]);
-			lib->links[2 * i] = NULL;
-			continue;
-		}
-		nlinks++;
-	}
-	if (nlinks)
-		log_debug("TLS: probing %d OpenSSL functions in %s (pid %u)", nlinks, path, pid);
-	else
-		log_debug("TLS: %s (pid %u) has none of SSL_write/SSL_read: not probed", path,
-			  pid);
-}
-
 static void tls_scan(struct capture *cap, uint32_t pid)
 {
-	tls_libs_scan(pid, tls_attach_lib, cap);
+	if (cap->tls)
+		tls_probes_scan(cap->tls, pid);
 }
 
 /* Every process pyspan traces, read from BPF's own list (forks join it there first). */
@@ -186,11 +122,16 @@ static void tls_scan_all(struct capture *cap)
 	uint32_t key, next;
 	int first = 1;
 
+	if (!cap->tls)
+		return;
+	tls_probes_round_begin(cap->tls);
 	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		tls_scan(cap, next);
 		key = next;
 		first = 0;
 	}
+	/* Probes on a file no traced process maps any more are released. */
+	tls_probes_round_end(cap->tls);
 }
 
 void capture_tick(struct capture *cap, uint64_t now_mono_ns)
@@ -361,10 +302,12 @@ struct capture *capture_open(const struct capture_opts *o)
 		goto fail;
 	}
 	if (o->record_path) {
-		cap->record = record_create(o->record_path);
+		const char *why;
+
+		cap->record = record_create(o->record_path, &why);
 		if (!cap->record) {
 			log_msg("cannot write the recording %s: %s", o->record_path,
-				strerror(errno));
+				why ? why : strerror(errno));
 			goto fail;
 		}
 	}
@@ -379,6 +322,14 @@ struct capture *capture_open(const struct capture_opts *o)
 		goto fail;
 	}
 
+	{
+		struct bpf_program *const entry[TLS_FUNCS] = {
+			cap->skel->progs.ssl_write_enter, cap->skel->progs.ssl_read_enter,
+			cap->skel->progs.ssl_write_ex_enter, cap->skel->progs.ssl_read_ex_enter
+		};
+
+		cap->tls = tls_probes_new(entry, cap->skel->progs.ssl_return);
+	}
 	pyexc_init(&(struct pyexc_maps){ .procs_fd = bpf_map__fd(cap->skel->maps.py_procs),
 					 .versions_fd = bpf_map__fd(cap->skel->maps.py_versions) });
 
@@ -394,8 +345,6 @@ struct capture *capture_open(const struct capture_opts *o)
 		proc_walk_descendants(o->pids[i], trace_child, cap);
 	}
 	tls_scan_all(cap);
-	log_debug("TLS: %d OpenSSL librar%s probed", cap->ntls_libs,
-		  cap->ntls_libs == 1 ? "y" : "ies");
 	return cap;
 
 fail:
@@ -446,8 +395,38 @@ void capture_stats(struct capture *cap, struct capture_stats *out)
 		for (int c = 0; c < ncpu; c++)
 			out->ssl_hits[w] += vals[c];
 	}
-	out->tls_libs = cap->ntls_libs;
+	{
+		struct tls_probe_stats ts;
+
+		tls_probes_stats(cap->tls, &ts);
+		out->tls_libs = ts.libs;
+		out->tls_refused = ts.refused;
+		out->tls_released = ts.released;
+	}
 	free(vals);
+}
+
+/* Every link, the OpenSSL probes' and the skeleton's, closed together (see detach.h). */
+static void detach_all(struct capture *cap)
+{
+	int nprogs = cap->skel ? cap->skel->skeleton->prog_cnt : 0;
+	int n = 0, max = TLS_PROBE_MAX_LIBS * 2 * TLS_FUNCS + nprogs;
+	struct bpf_link ***links = calloc((size_t)max + 1, sizeof(*links));
+
+	if (!links)
+		return; /* capture_bpf__detach and the process's exit close them, one by one */
+	n = tls_probes_links(cap->tls, links, max - nprogs);
+	for (int i = 0; i < nprogs; i++)
+		links[n++] = cap->skel->skeleton->progs[i].link;
+	{
+		uint64_t t0 = clock_mono_now_ns();
+
+		detach_hand_over();
+		detach_links(links, n);
+		log_debug("detached %d links in %.0f ms", n,
+			  (double)(clock_mono_now_ns() - t0) / 1e6);
+	}
+	free(links);
 }
 
 void capture_close(struct capture *cap)
@@ -456,10 +435,8 @@ void capture_close(struct capture *cap)
 		return;
 	/* Detach before anything else: the traced processes stop paying for probes now,
 	 * whatever userspace still has to do. */
-	for (int i = 0; i < cap->ntls_libs; i++)
-		for (int j = 0; j < 2 * TLS_FUNCS; j++)
-			bpf_link__destroy(cap->tls_libs[i].links[j]);
-	free(cap->tls_libs);
+	detach_all(cap);
+	tls_probes_free(cap->tls);
 	if (cap->skel)
 		capture_bpf__detach(cap->skel);
 	ring_buffer__free(cap->rb);

@@ -27,6 +27,8 @@ struct capture_stats {
 	int traced_processes; /* at attach: the given pids and their children */
 	uint64_t ssl_hits[SSL_HIT__COUNT]; /* OpenSSL uprobe runs in traced processes */
 	int tls_libs;                      /* libssl files probed */
+	uint64_t tls_refused;  /* libssl files not probed (not regular, swapped, a bound...) */
+	uint64_t tls_released; /* libssl files unprobed once no traced process mapped them */
 };
 
 /* Load and attach. On failure prints one line saying why and returns NULL. */

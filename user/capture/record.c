@@ -1,29 +1,62 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Recordings of capture records: written by --record, read by the pipeline benchmark and tests. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture/record.h"
 
-struct record *record_create(const char *path)
+/* Root writes the recording where it is told, maybe a shared directory such as /tmp: the
+ * name must not be a symlink (O_NOFOLLOW), and an existing file is truncated only when it is
+ * pyspan's user's own regular file with no other name (a hard link to /etc/shadow is not). */
+struct record *record_create(const char *path, const char **why)
 {
 	struct record *r = calloc(1, sizeof(*r));
+	struct stat st;
+	int fd;
 
+	*why = NULL;
 	if (!r)
 		return NULL;
-	r->f = fopen(path, "wb");
-	if (!r->f || fputs(RECORD_MAGIC, r->f) == EOF) {
-		int saved = errno;
-
-		if (r->f)
-			fclose(r->f);
-		free(r);
-		errno = saved;
-		return NULL;
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			*why = "it is a symbolic link, which pyspan does not follow";
+		goto fail;
 	}
+	if (fstat(fd, &st))
+		goto fail;
+	if (!S_ISREG(st.st_mode))
+		*why = "it is not a regular file";
+	else if (st.st_uid != geteuid())
+		*why = "it exists and belongs to another user";
+	else if (st.st_nlink != 1)
+		*why = "it has other names (hard links)";
+	if (*why || ftruncate(fd, 0))
+		goto fail;
+	r->f = fdopen(fd, "wb");
+	if (!r->f)
+		goto fail;
+	fd = -1;
+	if (fputs(RECORD_MAGIC, r->f) == EOF)
+		goto fail;
 	return r;
+
+fail: {
+	int saved = errno;
+
+	if (r->f)
+		fclose(r->f);
+	if (fd >= 0)
+		close(fd);
+	free(r);
+	errno = saved;
+	return NULL;
+}
 }
 
 int record_write(struct record *r, const void *data, size_t len)

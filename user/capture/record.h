@@ -15,8 +15,9 @@ struct record {
 	size_t cap;
 };
 
-/* Open for writing (the magic line is written at once). NULL with errno set on failure. */
-struct record *record_create(const char *path);
+/* Open for writing (the magic line is written at once). NULL on failure: with *why (a
+ * sentence) when the name is refused (a symlink, someone else's file), else errno set. */
+struct record *record_create(const char *path, const char **why);
 /* Append one record. 0, or -1 with errno set. */
 int record_write(struct record *r, const void *data, size_t len);
 

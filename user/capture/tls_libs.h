@@ -13,12 +13,23 @@
  * libssl3.so is not. */
 int tls_lib_is_openssl(const char *name);
 
-/* The file path of one /proc/PID/maps line when it maps an OpenSSL libssl, else 0. Deleted
+/* One mapping of a libssl, as /proc/PID/maps shows it. */
+struct tls_map {
+	uint64_t start, end, ino;
+	uint32_t dev; /* major << 20 | minor, as maps prints it */
+	char path[TLS_LIB_PATH_MAX];
+};
+
+/* One /proc/PID/maps line: 1 and *m filled when it maps an OpenSSL libssl, else 0. Deleted
  * files (" (deleted)") are skipped: their path no longer names them. */
+int tls_map_from_maps_line(const char *line, struct tls_map *m);
+/* The same, the path alone. */
 int tls_lib_from_maps_line(const char *line, char *path, size_t cap);
 
-/* Call fn once per distinct libssl path in /proc/PID/maps. Returns how many were found, or -1
- * when the maps cannot be read (the process is gone). */
-int tls_libs_scan(uint32_t pid, void (*fn)(uint32_t pid, const char *path, void *arg), void *arg);
+/* Call fn once per distinct libssl file (device and inode) in /proc/PID/maps, with its lowest
+ * mapping. Returns how many were found, or -1 when the maps cannot be read (the process is
+ * gone). Reads a bounded number of lines. */
+int tls_libs_scan(uint32_t pid, void (*fn)(uint32_t pid, const struct tls_map *m, void *arg),
+		  void *arg);
 
 #endif

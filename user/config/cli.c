@@ -42,6 +42,7 @@ enum {
 	OPT_METRICS_PORT,
 	OPT_METRICS_ADDRESS,
 	OPT_REDIS_REDACT_KEYS,
+	OPT_KEEP_PATH_TOKENS,
 };
 
 /* Backend flags' values: OPT_BACKEND + registry index * BACKEND_SETTINGS_COUNT_MAX + the
@@ -71,6 +72,7 @@ static const struct option own_opts[] = {
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
 	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 	{ "redis-redact-keys", no_argument, NULL, OPT_REDIS_REDACT_KEYS },
+	{ "keep-path-tokens", no_argument, NULL, OPT_KEEP_PATH_TOKENS },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
 	{ "comm", required_argument, NULL, OPT_COMM },
@@ -267,6 +269,9 @@ static enum cli_result apply_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_REDIS_REDACT_KEYS:
 			cfg->redis_redact_keys = 1;
+			break;
+		case OPT_KEEP_PATH_TOKENS:
+			cfg->redact.keep_path_tokens = 1;
 			break;
 		case 'c':
 		case OPT_CHECK_CONFIG:

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* --config FILE: one JSON object whose keys mirror the long flags, applied over the defaults. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -46,6 +51,7 @@ static const struct key top_keys[] = {
 	{ "metrics_port", OPTION_METRICS_PORT, K_UINT },
 	{ "metrics_address", OPTION_METRICS_ADDRESS, K_STRING },
 	{ "redis_redact_keys", OPTION_REDIS_REDACT_KEYS, K_BOOL },
+	{ "keep_path_tokens", OPTION_KEEP_PATH_TOKENS, K_BOOL },
 };
 
 /* What one key of the file sets: one of the settings above, or a backend's. */
@@ -315,15 +321,85 @@ static int apply_object(struct config *cfg, const cJSON *obj, const char *path, 
 	return 0;
 }
 
+/* Could someone other than root or pyspan's own user have written st's file? Not on a
+ * read-only mount (a Kubernetes ConfigMap volume: a 0777 directory nobody can write). */
+static int untrusted(const struct stat *st, const struct statvfs *vfs)
+{
+	if (vfs->f_flag & ST_RDONLY)
+		return 0;
+	return (st->st_uid != 0 && st->st_uid != geteuid()) || (st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* pyspan runs as root and the file says what it writes (record) and where it sends spans:
+ * like sshd and sudo, refuse a file, or a directory above it, that anyone but root or
+ * pyspan's own user could have changed. A world-writable directory with the sticky bit
+ * (/tmp) is fine: nobody else can replace what root or pyspan's user put there; so is
+ * anything on a read-only mount. f is the
+ * opened file, path its name. 0, or -1 with one line in err naming the file and its mode. */
+static int config_file_trust(FILE *f, const char *path, char *err, size_t errlen)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st;
+
+	struct stat named;
+	struct statvfs vfs;
+
+	if (fstat(fileno(f), &st) || fstatvfs(fileno(f), &vfs) || !realpath(path, real) ||
+	    stat(real, &named)) {
+		snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (named.st_dev != st.st_dev || named.st_ino != st.st_ino) {
+		snprintf(err, errlen, "config %s: replaced while it was read", path);
+		return -1;
+	}
+	/* A character device (/dev/null: an empty configuration) is the kernel's. */
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "config %s: not a regular file", path);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && untrusted(&st, &vfs)) {
+		snprintf(err, errlen, "config %s: refused: mode %04o, owner uid %u: only root or "
+			 "pyspan's user may be able to write it", path, (unsigned)(st.st_mode & 07777),
+			 (unsigned)st.st_uid);
+		return -1;
+	}
+	while ((slash = strrchr(real, '/'))) {
+		slash[slash == real] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+		if (stat(real, &st) || statvfs(real, &vfs)) {
+			snprintf(err, errlen, "config %s: %s: %s", path, real, strerror(errno));
+			return -1;
+		}
+		if (untrusted(&st, &vfs) &&
+		    !((st.st_mode & S_ISVTX) && (st.st_uid == 0 || st.st_uid == geteuid()))) {
+			snprintf(err, errlen, "config %s: refused: its directory %s has mode %04o, "
+				 "owner uid %u: only root or pyspan's user may be able to write it",
+				 path, real, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+			return -1;
+		}
+		if (!real[1])
+			break;
+	}
+	return 0;
+}
+
 /* The whole file, NUL-terminated, or NULL with the reason in err. */
 static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	/* O_NONBLOCK: a FIFO put under the name must not hang pyspan before it is refused. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
 	char *buf;
 	size_t n;
 
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (config_file_trust(f, path, err, errlen)) {
+		fclose(f);
 		return NULL;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 2);

@@ -24,17 +24,35 @@ static int is_secret(const char *name)
 	return 0;
 }
 
+/* The userinfo of a URL ("user:password" before '@') becomes "****": an endpoint's
+ * credentials are masked like any secret value, the rest of the URL stays readable. */
+static void mask_userinfo(cJSON *v)
+{
+	const char *s = cJSON_GetStringValue(v), *user, *end;
+	char masked[2048];
+
+	if (!s || !(user = strstr(s, "://")))
+		return;
+	user += 3;
+	end = user + strcspn(user, "/?#@");
+	if (*end != '@' || strlen(s) >= sizeof(masked))
+		return;
+	snprintf(masked, sizeof(masked), "%.*s****%s", (int)(user - s), s, end);
+	cJSON_SetValuestring(v, masked);
+}
+
 void config_mask(cJSON *obj)
 {
 	cJSON *v, *next;
 
 	for (v = obj ? obj->child : NULL; v; v = next) {
 		next = v->next; /* v is freed when replaced */
+		mask_userinfo(v);
 		/* A switch holds no secret, whatever its name ("redis_redact_keys"). */
 		if (v->string && is_secret(v->string) && !cJSON_IsBool(v))
 			cJSON_ReplaceItemInObjectCaseSensitive(obj, v->string,
 							       cJSON_CreateString("****"));
-		else if (cJSON_IsObject(v))
+		else if (cJSON_IsObject(v) || cJSON_IsArray(v))
 			config_mask(v);
 	}
 }
@@ -159,6 +177,7 @@ char *config_to_json(const struct config *cfg)
 	cJSON_AddNumberToObject(o, "export_queue_mb", cfg->export_queue_mb);
 	add_backends(o, cfg);
 	cJSON_AddBoolToObject(o, "redis_redact_keys", cfg->redis_redact_keys);
+	cJSON_AddBoolToObject(o, "keep_path_tokens", cfg->redact.keep_path_tokens);
 	cJSON_AddBoolToObject(o, "verbose", cfg->verbose);
 	add_list(o, "redact_headers", cfg->redact.headers, cfg->redact.nheaders);
 	add_list(o, "query_allow", cfg->redact.query_allow, cfg->redact.nquery_allow);

@@ -102,7 +102,10 @@ static const char usage_shared[] =
 	"                         http://ADDRESS:N/metrics (default 0: no server)\n"
 	"      --metrics-address A  the address it listens on (default 127.0.0.1)\n"
 	"      --redis-redact-keys  Redis client spans show '?' for the key (\"GET ?\"); by\n"
-	"                         default they show the command and its key, never a value\n";
+	"                         default they show the command and its key, never a value\n"
+	"      --keep-path-tokens  keep token-like path segments (reset tokens, API keys,\n"
+	"                         JWTs) in url.path; by default they become REDACTED there\n"
+	"                         and {token} in the route\n";
 
 /* After --config. */
 static const char usage_end[] =

@@ -325,6 +325,9 @@ int options_set(struct config *cfg, enum option_id id, const char *name, const c
 	case OPTION_REDIS_REDACT_KEYS:
 		cfg->redis_redact_keys = strcmp(value, "0") != 0;
 		return 0;
+	case OPTION_KEEP_PATH_TOKENS:
+		cfg->redact.keep_path_tokens = strcmp(value, "0") != 0;
+		return 0;
 	case OPTION_FLUSH_DEADLINE:
 		return options_parse_uint(name, value, 0, 600, &cfg->flush_deadline_s, err, errlen);
 	case OPTION_EXPORT_QUEUE_MB:

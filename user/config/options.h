@@ -34,6 +34,7 @@ enum option_id {
 	OPTION_METRICS_PORT,
 	OPTION_METRICS_ADDRESS,
 	OPTION_REDIS_REDACT_KEYS, /* "1" or "0" */
+	OPTION_KEEP_PATH_TOKENS,  /* "1" or "0" */
 };
 
 /* The built-in defaults, before any config file, environment variable or flag. */

@@ -91,11 +91,15 @@ static int parse_eol(const char *buf, size_t len, size_t *pos, const char **err)
 	return 0;
 }
 
-/* "HTTP/1.0" or "HTTP/1.1", compared byte by byte so that "HTTP/2" or binary data fail at the
- * first wrong byte instead of waiting for more. */
-static int parse_version(const char *buf, size_t len, size_t *pos, int *minor, const char **err)
+/* "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3), any digits: a server answers a request line with an
+ * unknown version (gunicorn echoes it: "HTTP/9.9 404 NOT FOUND"), so the exchange is a request
+ * and a response all the same. Byte by byte, so that binary data fail at the first wrong byte.
+ * The HTTP/2 connection preface ("PRI * HTTP/2.0") is not HTTP/1 and fails at its major
+ * digit. */
+static int parse_version(const char *buf, size_t len, size_t *pos, struct http1_message *m,
+			 const char **err)
 {
-	static const char prefix[] = "HTTP/1.";
+	static const char prefix[] = "HTTP/";
 	size_t i = *pos;
 
 	for (size_t k = 0; k < sizeof(prefix) - 1; k++, i++) {
@@ -106,9 +110,20 @@ static int parse_version(const char *buf, size_t len, size_t *pos, int *minor, c
 	}
 	if (i >= len)
 		return HTTP1_NEED_MORE;
-	if (buf[i] != '0' && buf[i] != '1')
-		return fail(err, "unsupported HTTP/1 minor version");
-	*minor = buf[i] - '0';
+	if (buf[i] < '0' || buf[i] > '9')
+		return fail(err, "bad HTTP version");
+	if (buf[i] != '1' && m->method.len == 3 && memcmp(m->method.p, "PRI", 3) == 0)
+		return fail(err, "HTTP/2 connection preface");
+	m->major_version = buf[i++] - '0';
+	if (i >= len)
+		return HTTP1_NEED_MORE;
+	if (buf[i++] != '.')
+		return fail(err, "bad HTTP version");
+	if (i >= len)
+		return HTTP1_NEED_MORE;
+	if (buf[i] < '0' || buf[i] > '9')
+		return fail(err, "bad HTTP version");
+	m->minor_version = buf[i] - '0';
 	*pos = i + 1;
 	return 0;
 }
@@ -199,6 +214,7 @@ static void reset_message(struct http1_message *m)
 	m->target = (struct http1_str){ NULL, 0 };
 	m->status = 0;
 	m->reason = (struct http1_str){ NULL, 0 };
+	m->major_version = 1;
 	m->minor_version = 0;
 	m->num_headers = 0;
 	m->headers_dropped = 0;
@@ -260,7 +276,7 @@ static int parse_request(const char *buf, size_t len, struct http1_message *m, c
 	pos = skip_spaces(buf, len, pos);
 	if (pos < len && (buf[pos] == '\r' || buf[pos] == '\n'))
 		return fail(err, "missing HTTP version");
-	r = parse_version(buf, len, &pos, &m->minor_version, err);
+	r = parse_version(buf, len, &pos, m, err);
 	if (r)
 		return r;
 	if (pos >= len)
@@ -286,7 +302,7 @@ static int parse_response(const char *buf, size_t len, struct http1_message *m, 
 	size_t pos = 0, start;
 	int r, status = 0;
 
-	r = parse_version(buf, len, &pos, &m->minor_version, err);
+	r = parse_version(buf, len, &pos, m, err);
 	if (r)
 		return r;
 	if (pos >= len)

@@ -31,7 +31,8 @@ struct http1_message {
 	struct http1_str target;
 	int status;
 	struct http1_str reason;
-	int minor_version; /* 0 or 1 */
+	int major_version; /* HTTP/x.y: any digit, 1 nearly always */
+	int minor_version;
 	size_t num_headers;
 	size_t headers_dropped; /* headers beyond HTTP1_MAX_HEADERS, parsed and skipped */
 	struct http1_header headers[HTTP1_MAX_HEADERS];

@@ -12,10 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/proc_open.h"
 #include "python/pyinterp.h"
 
 /* A .rodata bigger than this is not a libpython's (theirs are a few MB): do not scan it. */
 #define MAX_RODATA (256u << 20)
+/* Bigger than any interpreter or libpython (tens of MB): not read. */
+#define MAX_ELF_SIZE (1ull << 30)
 /* /proc/PID/maps of a sane process has a few thousand lines; stop reading somewhere. */
 #define MAX_MAPS_LINES 1000000
 
@@ -179,18 +182,14 @@ int pyinterp_denied(void)
 	return denied;
 }
 
-static int elf_file_open(struct elf_file *ef, const char *path, const char **why)
+/* Reads the ELF file fd (opened and checked by lib/proc_open, now owned by ef). */
+static int elf_file_from_fd(struct elf_file *ef, int fd, const char **why)
 {
 	memset(ef, 0, sizeof(*ef));
-	ef->fd = -1;
+	ef->fd = fd;
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		*why = "libelf could not be initialised.";
-		return -1;
-	}
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ef->fd < 0) {
-		note_denied();
-		*why = "The interpreter's ELF file could not be opened.";
+		elf_file_close(ef);
 		return -1;
 	}
 	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
@@ -204,6 +203,33 @@ static int elf_file_open(struct elf_file *ef, const char *path, const char **why
 	find_syms_in(ef, SHT_DYNSYM);
 	find_syms_in(ef, SHT_SYMTAB);
 	return 0;
+}
+
+/* Says why an open was refused, as pyinterp_inspect's callers expect. */
+static int open_refused(enum proc_open_err err, const char **why)
+{
+	if (err == PROC_OPEN_DENIED)
+		denied = 1;
+	*why = err == PROC_OPEN_NOT_REGULAR || err == PROC_OPEN_REPLACED || err == PROC_OPEN_TOO_BIG
+		       ? "The interpreter's file is not a regular file, not the one the process "
+			 "maps, or too big: it is not read."
+		       : "The interpreter's ELF file could not be opened.";
+	return -1;
+}
+
+/* A link the kernel resolves itself (/proc/PID/exe) or a path pyspan was given. */
+static int elf_file_open(struct elf_file *ef, const char *path, const char **why)
+{
+	enum proc_open_err err;
+	struct stat st;
+	int fd;
+
+	memset(ef, 0, sizeof(*ef));
+	ef->fd = -1;
+	err = proc_open_link(path, MAX_ELF_SIZE, &fd, &st);
+	if (err != PROC_OPEN_OK)
+		return open_refused(err, why);
+	return elf_file_from_fd(ef, fd, why);
 }
 
 /* Reads len bytes of a symbol's initial value from the file; fails for .bss. */
@@ -490,39 +516,29 @@ static int load_bias(struct elf_file *ef, const struct mapping *m, uint64_t *bia
 	return -1;
 }
 
-/* Opens the libpython the process maps. /proc/PID/root/<path> sees a container's files, but the
- * file there may have been replaced (or a directory swapped for a symlink) since it was mapped:
- * when its inode is not the one maps shows, /proc/PID/map_files/ (which needs CAP_SYS_ADMIN)
- * reaches the mapped file itself. */
+/* Opens the libpython the process maps: the mapped file itself (map_files), or its name
+ * resolved inside the process's root when it still holds the mapped inode. A FIFO, a device,
+ * a swapped file or a symlink out of the process's root is never opened (lib/proc_open). */
 static int open_lib(uint32_t pid, const struct mapping *lib, char *path, size_t cap,
 		    struct elf_file *ef, const char **why)
 {
-	struct elf_file alt;
+	enum proc_open_err err;
 	struct stat st;
-	char mf[96];
-	int n, rooted = 0;
+	int fd;
 
-	if (!ends_with(lib->path, " (deleted)")) {
-		n = snprintf(path, cap, "/proc/%u/root%s", pid, lib->path);
-		if (n > 0 && (size_t)n < cap && elf_file_open(ef, path, why) == 0) {
-			if (fstat(ef->fd, &st) == 0 && st.st_ino == lib->inode)
-				return 0;
-			rooted = 1;
-		}
-	}
-	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, lib->start,
-		 lib->end);
-	if (elf_file_open(&alt, mf, why) == 0) {
-		if (rooted)
-			elf_file_close(ef);
-		*ef = alt;
-		snprintf(path, cap, "%s", mf);
-		return 0;
-	}
-	if (rooted)
-		return 0; /* without CAP_SYS_ADMIN, the file by name is the best there is */
-	*why = "The process's libpython could not be opened.";
-	return -1;
+	memset(ef, 0, sizeof(*ef));
+	ef->fd = -1;
+	err = proc_open_mapped(pid, lib->path, lib->start, lib->end, lib->inode, MAX_ELF_SIZE, &fd,
+			       &st);
+	if (err != PROC_OPEN_OK)
+		return open_refused(err, why);
+	/* The name the interpreter is known by: the same file in every worker. */
+	if (ends_with(lib->path, " (deleted)"))
+		snprintf(path, cap, "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, lib->start,
+			 lib->end);
+	else if (snprintf(path, cap, "/proc/%u/root%s", pid, lib->path) >= (int)cap)
+		path[0] = '\0'; /* a name for messages only */
+	return elf_file_from_fd(ef, fd, why);
 }
 
 int pyinterp_inspect(uint32_t pid, struct py_interp *out, const char **why)

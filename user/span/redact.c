@@ -6,26 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/path_token.h"
 #include "lib/sink.h"
 #include "proto/pytraceback.h"
 #include "span/span.h"
 
-/* Secrets whose shape is known. Key/value pairs keep the key: the last group is replaced. */
+/* Secrets whose shape is known. Key/value pairs keep the key: the last group is replaced.
+ * Each must be precise enough that logger names, module names and ordinary words in the
+ * service's log lines survive ("WARNING in secrets_app: upstream call failed"). */
 static const struct {
 	const char *re;
 	int icase;
 } builtin[] = {
 	/* AWS access key ids: long-term (AKIA) and temporary (ASIA) */
 	{ "A[KS]IA[0-9A-Z]{16}", 0 },
-	/* an Authorization value that strayed into text */
-	{ "(bearer|basic)[[:space:]]+([A-Za-z0-9._~+/-]+=*)", 1 },
+	/* an Authorization value that strayed into text; the value has a capital, a digit or a
+	 * symbol, as base64 and tokens do, so that "basic authentication" stays (case-sensitive
+	 * for that, the scheme spelled in either case) */
+	{ "([Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])[[:space:]]+"
+	  "([A-Za-z0-9._~+/-]*[A-Z0-9._~+/-][A-Za-z0-9._~+/-]*=*)",
+	  0 },
 	/* JSON Web Tokens: header.payload.signature, the first two base64url JSON */
 	{ "eyJ[A-Za-z0-9_-]{4,}\\.eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*", 0 },
-	/* name=value and name: value where the name says secret (aws_secret_access_key, api_key,
-	 * X-Amz-Security-Token, password, passwd, session token...); a value starting with '?'
-	 * is a sanitised SQL placeholder ("secret = ?"), already free of the secret */
-	{ "(secret|token|passw(or)?d|api[_-]?key|access[_-]?key|credential)[A-Za-z0-9_-]*[\"']?"
-	  "[[:space:]]*[:=][[:space:]]*[\"']?([^?\"'&[:space:],;}][^\"'&[:space:],;}]*)",
+	/* the userinfo of a URL: scheme://user:password@host */
+	{ "[A-Za-z][A-Za-z0-9+.-]*://([^/?#@[:space:]]+)@", 0 },
+	/* key=value and key: value where the key is a whole identifier whose last word says
+	 * secret (password, db_password, client_secret, aws_secret_access_key, api_key,
+	 * X-Amz-Security-Token, session_token): "secrets_app", "token_count" and "password_reset"
+	 * are not. After a bare ':' a space or a quote must follow ("password: x", "\"token\":\"x\"")
+	 * so that "INFO:token:refreshed" (Python logging's level:name:message) is not a pair. A
+	 * value starting with '?' is a sanitised SQL placeholder ("secret = ?"). */
+	{ "(^|[^A-Za-z0-9_-])([A-Za-z0-9]+[_-])*(secret|token|passw(or)?d|pwd|credentials?|apikey|"
+	  "(api|access|secret|private|signing|encryption|client)[_-]?key)"
+	  "([\"']?[[:space:]]*=[[:space:]]*[\"']?|[\"'][[:space:]]*:[[:space:]]*[\"']?|"
+	  "[[:space:]]*:[[:space:]]+[\"']?|[[:space:]]*:[\"'])"
+	  "([^?\"'&[:space:],;}][^\"'&[:space:],;}]*)",
 	  1 },
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
@@ -225,6 +240,10 @@ int redact_text(char *s, size_t cap)
 
 void redact_span(struct span *s)
 {
+	/* Every exporter's url.path, url.full and request URL is built from this field. */
+	if (!conf || !conf->keep_path_tokens)
+		stats.replaced += (unsigned long long)path_redact_tokens(s->path, sizeof(s->path),
+									  REDACTED);
 	redact_text(s->path, sizeof(s->path));
 	redact_text(s->query, sizeof(s->query));
 	redact_text(s->route, sizeof(s->route));

@@ -18,6 +18,7 @@ struct redact_cfg {
 	int nquery_allow;
 	const char *patterns[REDACT_MAX_PATTERNS]; /* redact_patterns: POSIX extended regexes */
 	int npatterns;
+	int keep_path_tokens; /* keep_path_tokens: token-like path segments stay in url.path */
 	char names[1024]; /* storage for the names flags give as comma lists */
 	size_t names_used;
 };
@@ -51,7 +52,8 @@ struct span;
 struct log_record;
 
 /* Every text field of a span that can carry a secret: path, query, route, user agent,
- * forwarded-for, host, database query, error message, exception messages. */
+ * forwarded-for, host, database query, error message, exception messages. Token-like path
+ * segments (lib/path_token.h) become REDACTED unless keep_path_tokens is set. */
 void redact_span(struct span *s);
 
 struct redact_stats {

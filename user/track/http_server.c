@@ -318,7 +318,8 @@ static struct pending *pending_new(struct http_server *hs, const struct conn *c,
 	s->kind = SPAN_SERVER;
 	s->start_unix_ns = clock_mono_to_unix_ns(ts);
 	copy_str(s->method, sizeof(s->method), m->method, NULL);
-	snprintf(s->http_version, sizeof(s->http_version), "1.%d", m->minor_version ? 1 : 0);
+	snprintf(s->http_version, sizeof(s->http_version), "%d.%d", m->major_version,
+		 m->minor_version);
 	set_target(s, m->target);
 	copy_header(m, "user-agent", s->user_agent, sizeof(s->user_agent));
 	copy_header(m, "x-forwarded-for", s->x_forwarded_for, sizeof(s->x_forwarded_for));

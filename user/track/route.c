@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "lib/path_token.h"
 #include "lib/sink.h"
 
 static int is_hex(char c)
@@ -63,7 +64,10 @@ size_t route_infer(const char *path, size_t len, char *out, size_t cap)
 		}
 		while (i < end && path[i] != '/')
 			i++;
-		if (is_id(path + start, i - start))
+		/* Tokens first: hex longer than an id is one. */
+		if (path_segment_is_token(path + start, i - start))
+			sink_put(&s, "{token}", 7);
+		else if (is_id(path + start, i - start))
 			sink_put(&s, "{id}", 4);
 		else
 			sink_put(&s, path + start, i - start);

@@ -6,7 +6,8 @@
 #include <stddef.h>
 
 /* Write the route template of path[0..len) into out (cap bytes, NUL-terminated, cut at cap-1):
- * path segments that are numeric, UUIDs, or hex of 16 or more characters become "{id}"; the
+ * token-like path segments (lib/path_token.h: reset tokens, API keys, JWTs, hex longer than 40)
+ * become "{token}"; numeric ones, UUIDs and hex of 16 to 40 characters become "{id}"; the
  * query string, if present, is not part of the route. Returns the length written. */
 size_t route_infer(const char *path, size_t len, char *out, size_t cap);
 
