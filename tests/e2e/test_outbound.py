@@ -83,8 +83,10 @@ HTTPS = "https://localhost:%s" % os.environ["OB_HTTPS_PORT"]
 CERT = os.environ["OB_CERT"]
 cache = redis.Redis(host="127.0.0.1", port=int(os.environ["OB_REDIS_PORT"]))
 
-# A call made while the worker imports the app: outside any request.
+# A call made while the worker imports the app: outside any request. The marker file tells the
+# test this worker is past it (a worker forked before the attach must not be caught mid-import).
 requests.get(HTTP + "/startup?phase=import", timeout=10)
+open(os.path.join(os.environ["OB_MARKERS"], "imported-%d" % os.getpid()), "w").close()
 
 app = Flask(__name__)
 
@@ -287,13 +289,20 @@ def main():
 
         env = dict(os.environ, OB_PG_PORT=str(pg.port), OB_REDIS_PORT=str(redis_port),
                    OB_HTTP_PORT=str(http_port), OB_HTTPS_PORT=str(https_port),
-                   OB_CERT=str(cert))
+                   OB_CERT=str(cert), OB_MARKERS=tmp)
         gu = lib.Proc("gunicorn", [lib.GUNICORN, "--workers", WORKERS, "--worker-class", "sync",
                                    "--bind", "127.0.0.1:%d" % app_port, "--chdir", tmp,
                                    "outbound_app:app"], tmp, cwd=tmp, env=env)
         procs.append(gu)
         lib.wait_port(app_port, gu)
         workers = lib.wait_workers(gu.pid, WORKERS)
+        # Attach only once these workers have made their import-time call: only the calls of
+        # the workers forked after the attach are the test's.
+        deadline = time.time() + 30
+        while not all((Path(tmp) / ("imported-%d" % w)).exists() for w in workers):
+            if time.time() > deadline:
+                raise lib.SetupError("workers %s never finished importing the app" % workers)
+            time.sleep(0.05)
 
         ps = lib.Pyspan([gu.pid], tmp, ["--service-name", "outbound-app"])
         procs.append(ps)
